@@ -1,0 +1,278 @@
+/*
+ * net.c - the HINER network for one band: spectral encoder E = MLP o PE (paper Eq. 2-3)
+ * producing a (embed_channels, h, w) embedding, and decoder D: 1x1 conv + GELU, then per
+ * stage conv k x k -> PixelShuffle(s) -> GELU, then a 3x3 head and tanh * 0.5 + 0.5.
+ * Parameters live in one slab (encoder tensors first); grads and Adam state mirror it.
+ */
+#include <math.h>
+
+#include "model.h"
+
+static void add_tensor(hn_net *net, const char *name, int is_enc, size_t fan_in, int ndim,
+                       uint32_t d0, uint32_t d1, uint32_t d2, uint32_t d3)
+{
+    hn_tensor *t = &net->t[net->n_tensors++];
+    snprintf(t->name, sizeof t->name, "%s", name);
+    t->ndim = ndim;
+    t->shape[0] = d0;
+    t->shape[1] = d1;
+    t->shape[2] = d2;
+    t->shape[3] = d3;
+    t->n = d0;
+    for (int i = 1; i < ndim; i++) t->n *= t->shape[i];
+    t->off = net->n_params;
+    t->fan_in = fan_in;
+    t->is_encoder = is_enc;
+    /* keep every tensor 16-float aligned so kernels may use aligned loads */
+    net->n_params += (t->n + 15) & ~(size_t)15;
+}
+
+hiner_status hn_net_init(hn_net *net, const hiner_plan *pl)
+{
+    memset(net, 0, sizeof *net);
+    net->plan = *pl;
+    const uint32_t L2 = 2u * (uint32_t)pl->enc_freqs, H1 = (uint32_t)pl->enc_hidden;
+    const uint32_t E = (uint32_t)(pl->embed_channels * pl->embed_height * pl->embed_width);
+    add_tensor(net, "enc.fc1.w", 1, L2, 2, H1, L2, 0, 0);
+    add_tensor(net, "enc.fc1.b", 1, L2, 1, H1, 0, 0, 0);
+    add_tensor(net, "enc.fc2.w", 1, H1, 2, E, H1, 0, 0);
+    add_tensor(net, "enc.fc2.b", 1, H1, 1, E, 0, 0, 0);
+    net->n_encoder = net->n_params;
+    uint32_t ec = (uint32_t)pl->embed_channels, c0 = (uint32_t)pl->widths[0];
+    add_tensor(net, "dec.conv0.w", 0, ec, 4, c0, ec, 1, 1);
+    add_tensor(net, "dec.conv0.b", 0, ec, 1, c0, 0, 0, 0);
+    for (int i = 0; i < pl->n_stages; i++) {
+        uint32_t ci = (uint32_t)pl->widths[i], s = (uint32_t)pl->strides[i];
+        uint32_t k = (uint32_t)pl->kernels[i], oc = (uint32_t)pl->widths[i + 1] * s * s;
+        char nm[16];
+        snprintf(nm, sizeof nm, "dec.s%d.w", i);
+        add_tensor(net, nm, 0, (size_t)ci * k * k, 4, oc, ci, k, k);
+        snprintf(nm, sizeof nm, "dec.s%d.b", i);
+        add_tensor(net, nm, 0, (size_t)ci * k * k, 1, oc, 0, 0, 0);
+    }
+    uint32_t cn = (uint32_t)pl->widths[pl->n_stages];
+    add_tensor(net, "dec.head.w", 0, (size_t)cn * 9, 4, 1, cn, 3, 3);
+    add_tensor(net, "dec.head.b", 0, (size_t)cn * 9, 1, 1, 0, 0, 0);
+    net->params = hn_calloc(net->n_params, sizeof(float));
+    HN_CHECK(!net->params, HINER_E_NOMEM);
+    return HINER_OK;
+}
+
+void hn_net_free(hn_net *net)
+{
+    if (!net) return;
+    hn_free(net->params);
+    net->params = NULL;
+}
+
+void hn_net_init_weights(hn_net *net, hn_rng *rng)
+{
+    for (int i = 0; i < net->n_tensors; i++) {
+        const hn_tensor *t = &net->t[i];
+        float bound = t->fan_in ? 1.0f / sqrtf((float)t->fan_in) : 0.0f;
+        float *w = net->params + t->off;
+        for (size_t j = 0; j < t->n; j++) w[j] = (2.0f * hn_rng_uniform(rng) - 1.0f) * bound;
+    }
+}
+
+/* ---- activations ---- */
+
+static size_t stage_out_len(const hiner_plan *pl, int i) /* z[i] / a[i] length */
+{
+    size_t hw = (size_t)pl->embed_height * pl->embed_width;
+    for (int j = 0; j < i; j++) hw *= (size_t)pl->strides[j] * pl->strides[j];
+    return (size_t)pl->widths[i] * hw;
+}
+
+static size_t stage_hw(const hiner_plan *pl, int i, size_t *h, size_t *w)
+{
+    size_t hh = (size_t)pl->embed_height, ww = (size_t)pl->embed_width;
+    for (int j = 0; j < i; j++) {
+        hh *= (size_t)pl->strides[j];
+        ww *= (size_t)pl->strides[j];
+    }
+    *h = hh;
+    *w = ww;
+    return hh * ww;
+}
+
+hiner_status hn_acts_init(hn_acts *A, const hiner_plan *pl, int training)
+{
+    memset(A, 0, sizeof *A);
+    A->training = training;
+    const size_t L2 = 2 * (size_t)pl->enc_freqs, H1 = (size_t)pl->enc_hidden;
+    const size_t E = (size_t)pl->embed_channels * pl->embed_height * pl->embed_width;
+    const size_t band = (size_t)pl->pad_height * pl->pad_width;
+    const int n = pl->n_stages;
+    size_t maxlen = band, wk = 0;
+    for (int i = 0; i <= n; i++) {
+        size_t len = stage_out_len(pl, i);
+        if (len > maxlen) maxlen = len;
+        size_t h, w;
+        stage_hw(pl, i, &h, &w);
+        if (i < n) {
+            size_t need = conv2d_wksp_floats((size_t)pl->widths[i], h, w, (size_t)pl->kernels[i]);
+            if (need > wk) wk = need;
+        } else {
+            size_t need = conv2d_wksp_floats((size_t)pl->widths[n], h, w, 3);
+            if (need > wk) wk = need;
+        }
+    }
+    /* offsets, in floats, each rounded to 16 */
+#define RND(x) (((x) + 15) & ~(size_t)15)
+    size_t total = RND(L2) + 2 * RND(H1) + RND(E) + RND(maxlen) /* y */ + RND(band) /* o */ +
+                   RND(band) /* out */ + RND(wk);
+    if (training) {
+        for (int i = 0; i <= n; i++) total += 2 * RND(stage_out_len(pl, i));
+        total += 2 * RND(maxlen) + RND(band) + RND(E) + RND(H1);
+    } else {
+        total += RND(maxlen); /* one buffer shared by every z[i] and a[i] */
+    }
+    float *blk = hn_malloc(total, sizeof(float));
+    HN_CHECK(!blk, HINER_E_NOMEM);
+    memset(blk, 0, total * sizeof(float));
+    A->block = blk;
+    float *p = blk;
+#define TAKE(ptr, len)                                                                       \
+    do {                                                                                     \
+        (ptr) = p;                                                                           \
+        p += RND(len);                                                                       \
+    } while (0)
+    TAKE(A->pe, L2);
+    TAKE(A->h1, H1);
+    TAKE(A->g1, H1);
+    TAKE(A->emb, E);
+    TAKE(A->y, maxlen);
+    TAKE(A->o, band);
+    TAKE(A->out, band);
+    TAKE(A->wksp, wk);
+    if (training) {
+        for (int i = 0; i <= n; i++) {
+            TAKE(A->z[i], stage_out_len(pl, i));
+            TAKE(A->a[i], stage_out_len(pl, i));
+        }
+        TAKE(A->d0, maxlen);
+        TAKE(A->d1, maxlen);
+        TAKE(A->dout, band);
+        TAKE(A->demb, E);
+        TAKE(A->dg1, H1);
+    } else {
+        float *shared;
+        TAKE(shared, maxlen);
+        for (int i = 0; i <= n; i++) A->z[i] = A->a[i] = shared;
+    }
+#undef TAKE
+#undef RND
+    A->embed_len = E;
+    return HINER_OK;
+}
+
+void hn_acts_free(hn_acts *A)
+{
+    if (!A) return;
+    hn_free(A->block);
+    memset(A, 0, sizeof *A);
+}
+
+/* ---- encoder ---- */
+
+void hn_encoder_forward(const hn_net *net, const float *params, hn_acts *A, double lambda,
+                        float *emb)
+{
+    const hiner_plan *pl = &net->plan;
+    const size_t L2 = 2 * (size_t)pl->enc_freqs, H1 = (size_t)pl->enc_hidden;
+    const size_t E = A->embed_len;
+    posenc_forward(A->pe, lambda, (size_t)pl->enc_freqs, pl->enc_base);
+    linear_forward(A->h1, A->pe, params + net->t[HN_T_ENC_W1].off,
+                   params + net->t[HN_T_ENC_B1].off, 1, L2, H1);
+    gelu_forward(A->g1, A->h1, H1);
+    linear_forward(emb, A->g1, params + net->t[HN_T_ENC_W2].off,
+                   params + net->t[HN_T_ENC_B2].off, 1, H1, E);
+}
+
+void hn_encoder_backward(const hn_net *net, const float *params, float *grads, hn_acts *A)
+{
+    const hiner_plan *pl = &net->plan;
+    const size_t L2 = 2 * (size_t)pl->enc_freqs, H1 = (size_t)pl->enc_hidden;
+    const size_t E = A->embed_len;
+    memset(A->dg1, 0, H1 * sizeof(float));
+    /* fc2: demb -> dW2, db2, dg1 */
+    linear_backward(A->dg1, grads + net->t[HN_T_ENC_W2].off, grads + net->t[HN_T_ENC_B2].off,
+                    A->demb, A->g1, params + net->t[HN_T_ENC_W2].off, 1, H1, E);
+    /* GELU, then fc1 (no gradient to the positional encoding) */
+    gelu_backward_inplace(A->dg1, A->h1, H1);
+    linear_backward(NULL, grads + net->t[HN_T_ENC_W1].off, grads + net->t[HN_T_ENC_B1].off,
+                    A->dg1, A->pe, params + net->t[HN_T_ENC_W1].off, 1, L2, H1);
+}
+
+/* ---- decoder ---- */
+
+void hn_decoder_forward(const hn_net *net, const float *params, hn_acts *A, const float *emb)
+{
+    const hiner_plan *pl = &net->plan;
+    const int n = pl->n_stages;
+    size_t h, w;
+    size_t hw = stage_hw(pl, 0, &h, &w);
+    if (A->training && emb != A->emb) memcpy(A->emb, emb, A->embed_len * sizeof(float));
+    /* 1x1 conv from the embedding, GELU */
+    conv2d_forward(A->z[0], emb, params + net->t[HN_T_CONV0_W].off,
+                   params + net->t[HN_T_CONV0_B].off, (size_t)pl->embed_channels, h, w,
+                   (size_t)pl->widths[0], 1, A->wksp);
+    gelu_forward(A->a[0], A->z[0], (size_t)pl->widths[0] * hw);
+    for (int i = 0; i < n; i++) {
+        const size_t s = (size_t)pl->strides[i], k = (size_t)pl->kernels[i];
+        const size_t cin = (size_t)pl->widths[i], cout = (size_t)pl->widths[i + 1];
+        conv2d_forward(A->y, A->a[i], params + net->t[HN_T_STAGE0_W + 2 * i].off,
+                       params + net->t[HN_T_STAGE0_W + 2 * i + 1].off, cin, h, w, cout * s * s,
+                       k, A->wksp);
+        pixel_shuffle_forward(A->z[i + 1], A->y, cout, h, w, s);
+        h *= s;
+        w *= s;
+        gelu_forward(A->a[i + 1], A->z[i + 1], cout * h * w);
+    }
+    conv2d_forward(A->o, A->a[n], params + net->t[HN_T_HEAD_W(n)].off,
+                   params + net->t[HN_T_HEAD_B(n)].off, (size_t)pl->widths[n], h, w, 1, 3,
+                   A->wksp);
+    tanh_out_forward(A->out, A->o, h * w);
+}
+
+void hn_decoder_backward(const hn_net *net, const float *params, float *grads, hn_acts *A)
+{
+    const hiner_plan *pl = &net->plan;
+    const int n = pl->n_stages;
+    size_t h, w;
+    stage_hw(pl, n, &h, &w);
+    const size_t band = h * w;
+    /* tanh output: d o = dout * 0.5 (1 - t^2), into y (free now) */
+    float *dO = A->y;
+    memset(dO, 0, band * sizeof(float));
+    tanh_out_backward(dO, A->out, A->dout, band);
+    /* head conv: da_n into d0 */
+    float *da = A->d0, *dz = A->d1;
+    memset(da, 0, stage_out_len(pl, n) * sizeof(float));
+    conv2d_backward(da, grads + net->t[HN_T_HEAD_W(n)].off, grads + net->t[HN_T_HEAD_B(n)].off,
+                    dO, A->a[n], params + net->t[HN_T_HEAD_W(n)].off, (size_t)pl->widths[n], h,
+                    w, 1, 3, A->wksp);
+    for (int i = n - 1; i >= 0; i--) {
+        const size_t s = (size_t)pl->strides[i], k = (size_t)pl->kernels[i];
+        const size_t cin = (size_t)pl->widths[i], cout = (size_t)pl->widths[i + 1];
+        /* GELU (in place: da becomes dz), then un-shuffle into dz buffer */
+        gelu_backward_inplace(da, A->z[i + 1], cout * h * w);
+        h /= s;
+        w /= s;
+        memset(dz, 0, cout * s * s * h * w * sizeof(float));
+        pixel_shuffle_backward(dz, da, cout, h, w, s);
+        /* conv: weights, bias, and the input gradient into da */
+        memset(da, 0, cin * h * w * sizeof(float));
+        conv2d_backward(da, grads + net->t[HN_T_STAGE0_W + 2 * i].off,
+                        grads + net->t[HN_T_STAGE0_W + 2 * i + 1].off, dz, A->a[i],
+                        params + net->t[HN_T_STAGE0_W + 2 * i].off, cin, h, w, cout * s * s, k,
+                        A->wksp);
+    }
+    /* GELU after conv0, then conv0 back to the embedding */
+    gelu_backward_inplace(da, A->z[0], (size_t)pl->widths[0] * h * w);
+    memset(A->demb, 0, A->embed_len * sizeof(float));
+    conv2d_backward(A->demb, grads + net->t[HN_T_CONV0_W].off, grads + net->t[HN_T_CONV0_B].off,
+                    da, A->emb, params + net->t[HN_T_CONV0_W].off, (size_t)pl->embed_channels, h,
+                    w, (size_t)pl->widths[0], 1, A->wksp);
+}

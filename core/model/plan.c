@@ -1,0 +1,192 @@
+/*
+ * plan.c - the architecture for a cube (DESIGN.md, "The method"): upsampling strides and
+ * centred zero padding chosen from H x W, the embedding size from the remainder, and the
+ * decoder widths solved from the size budget (the paper's quadratic in c0).
+ */
+#include <math.h>
+
+#include "model.h"
+
+static int kernel_of_stage(int i)
+{
+    int k = 1 + 2 * i;
+    return k < 5 ? k : 5;
+}
+
+uint64_t hn_plan_decoder_params(const hiner_plan *pl)
+{
+    uint64_t n = (uint64_t)pl->embed_channels * pl->widths[0] + (uint64_t)pl->widths[0];
+    for (int i = 0; i < pl->n_stages; i++) {
+        uint64_t s2 = (uint64_t)pl->strides[i] * pl->strides[i];
+        uint64_t k2 = (uint64_t)pl->kernels[i] * pl->kernels[i];
+        uint64_t oc = (uint64_t)pl->widths[i + 1] * s2;
+        n += (uint64_t)pl->widths[i] * oc * k2 + oc;
+    }
+    n += (uint64_t)pl->widths[pl->n_stages] * 9 + 1;
+    return n;
+}
+
+uint64_t hn_plan_encoder_params(const hiner_plan *pl)
+{
+    uint64_t E = (uint64_t)pl->embed_channels * pl->embed_height * pl->embed_width;
+    uint64_t in = 2 * (uint64_t)pl->enc_freqs, hid = (uint64_t)pl->enc_hidden;
+    return in * hid + hid + hid * E + E;
+}
+
+static double forward_macs(const hiner_plan *pl)
+{
+    double hw = (double)pl->embed_height * pl->embed_width;
+    double macs = (double)pl->embed_channels * pl->widths[0] * hw;
+    for (int i = 0; i < pl->n_stages; i++) {
+        double s2 = (double)pl->strides[i] * pl->strides[i];
+        double k2 = (double)pl->kernels[i] * pl->kernels[i];
+        macs += (double)pl->widths[i] * pl->widths[i + 1] * s2 * k2 * hw;
+        hw *= s2;
+    }
+    macs += (double)pl->widths[pl->n_stages] * 9.0 * hw;
+    return macs;
+}
+
+void hn_plan_set_width(hiner_plan *pl, int c0, float reduce, int floor_width)
+{
+    pl->widths[0] = c0;
+    for (int i = 0; i < pl->n_stages; i++) {
+        /* rint rounds half to even, as Python's round() in the reference code */
+        int c = (int)rint((double)pl->widths[i] / reduce);
+        pl->widths[i + 1] = c > floor_width ? c : floor_width;
+    }
+    pl->decoder_params = hn_plan_decoder_params(pl);
+    pl->encoder_params = hn_plan_encoder_params(pl);
+    pl->embedding_params =
+        (uint64_t)pl->bands * pl->embed_channels * pl->embed_height * pl->embed_width;
+    pl->forward_macs = forward_macs(pl);
+}
+
+/* Automatic strides: a non-increasing sequence from {5,4,3,2} whose product P pads H x W
+ * (centred) to (eh P) x (ew P) with eh = ceil(H/P), ew = ceil(W/P). Scored on padding
+ * (compute and capacity spent outside the image), on depth (4 stages as the paper, 5 for
+ * large images) and on an embedding of a few cells per side (the paper's 3x3 .. 6x3). */
+typedef struct {
+    int n, s[HINER_MAX_STAGES];
+    double score;
+} stride_choice;
+
+static void score_seq(stride_choice *best, const int *s, int n, uint32_t H, uint32_t W)
+{
+    uint64_t P = 1;
+    for (int i = 0; i < n; i++) P *= (uint64_t)s[i];
+    uint64_t eh = (H + P - 1) / P, ew = (W + P - 1) / P;
+    double pad = (double)(eh * P) * (double)(ew * P) / ((double)H * (double)W);
+    double lng = (double)(eh > ew ? eh : ew), sht = (double)(eh < ew ? eh : ew);
+    uint32_t big = H > W ? H : W;
+    int n_pref = big >= 1000 ? 5 : (big >= 48 ? 4 : (big >= 12 ? 3 : 2));
+    double score = 10.0 * log(pad) + 1.0 * fabs((double)(n - n_pref));
+    if (lng > 8) score += 2.0 * log(lng / 8.0) + 1.0;
+    if (sht < 2 && big >= 48) score += 1.0; /* a 1-cell side wastes the embedding's spatial part */
+    score += 0.3 * fabs(log2(lng / 4.0));
+    if (score < best->score) {
+        best->score = score;
+        best->n = n;
+        memcpy(best->s, s, (size_t)n * sizeof(int));
+    }
+}
+
+static void enum_seq(stride_choice *best, int *s, int depth, int maxn, int prev, uint32_t H,
+                     uint32_t W)
+{
+    if (depth >= 1) score_seq(best, s, depth, H, W);
+    if (depth == maxn) return;
+    for (int v = prev; v >= 2; v--) {
+        if (depth == 0 && v < 4 && (H >= 16 || W >= 16)) continue; /* first stride 4 or 5 */
+        s[depth] = v;
+        enum_seq(best, s, depth + 1, maxn, v, H, W);
+    }
+}
+
+static hiner_status choose_strides(const hiner_params *p, uint32_t W, uint32_t H, hiner_plan *pl)
+{
+    if (p->n_stages > 0) {
+        HN_CHECK(p->n_stages > HINER_MAX_STAGES, HINER_E_INVALID_ARG);
+        pl->n_stages = p->n_stages;
+        for (int i = 0; i < p->n_stages; i++) {
+            HN_CHECK(p->strides[i] < 1 || p->strides[i] > 8, HINER_E_INVALID_ARG);
+            pl->strides[i] = p->strides[i];
+        }
+        return HINER_OK;
+    }
+    stride_choice best = {0, {0}, INFINITY};
+    int s[HINER_MAX_STAGES];
+    enum_seq(&best, s, 0, 5, 5, H, W);
+    HN_CHECK(best.n == 0, HINER_E_GENERIC);
+    pl->n_stages = best.n;
+    memcpy(pl->strides, best.s, sizeof best.s);
+    return HINER_OK;
+}
+
+hiner_status hn_plan_make(const hiner_params *p, uint32_t W, uint32_t H, uint32_t C,
+                          hiner_plan *pl, const hn_log *lg)
+{
+    HN_CHECK(!p || !pl, HINER_E_INVALID_ARG);
+    HN_CHECK(W == 0 || H == 0 || C == 0, HINER_E_INVALID_ARG);
+    memset(pl, 0, sizeof *pl);
+    pl->width = W;
+    pl->height = H;
+    pl->bands = C;
+    HN_FORWARD(choose_strides(p, W, H, pl));
+    uint64_t P = 1;
+    for (int i = 0; i < pl->n_stages; i++) {
+        pl->kernels[i] = kernel_of_stage(i);
+        P *= (uint64_t)pl->strides[i];
+    }
+
+    /* embedding size: given, or from the padded size, or the smallest that covers H x W */
+    uint64_t eh = p->embed_height, ew = p->embed_width;
+    if (eh == 0) eh = p->pad_height ? (uint64_t)p->pad_height / P : (H + P - 1) / P;
+    if (ew == 0) ew = p->pad_width ? (uint64_t)p->pad_width / P : (W + P - 1) / P;
+    if (eh * P < H || ew * P < W || eh == 0 || ew == 0) {
+        hn_logf(lg, 0, "padded size %llux%llu (embedding %llux%llu x strides %llu) does not cover "
+                "the %ux%u image", (unsigned long long)(eh * P), (unsigned long long)(ew * P),
+                (unsigned long long)eh, (unsigned long long)ew, (unsigned long long)P, H, W);
+        return HINER_E_INVALID_ARG;
+    }
+    if ((p->pad_height && eh * P != (uint64_t)p->pad_height) ||
+        (p->pad_width && ew * P != (uint64_t)p->pad_width)) {
+        hn_logf(lg, 0, "padded size %dx%d is not a multiple of the strides' product %llu",
+                p->pad_height, p->pad_width, (unsigned long long)P);
+        return HINER_E_INVALID_ARG;
+    }
+    HN_CHECK(eh * P > 65535 || ew * P > 65535 || eh > 64 || ew > 64, HINER_E_LIMIT);
+    pl->embed_height = (int)eh;
+    pl->embed_width = (int)ew;
+    pl->pad_height = (uint32_t)(eh * P);
+    pl->pad_width = (uint32_t)(ew * P);
+    pl->pad_top = (pl->pad_height - H) / 2;
+    pl->pad_left = (pl->pad_width - W) / 2;
+    pl->embed_channels = p->embed_channels;
+    pl->enc_freqs = p->enc_freqs;
+    pl->enc_hidden = p->enc_hidden;
+    pl->enc_base = p->enc_base;
+
+    /* The paper's budget: (embedding + decoder) parameters at quant_bits each. The decoder
+     * is about a c0^2 + b c0 parameters (convolutions of c_i x c_{i+1} s^2 k^2 with
+     * c_i = c0 r^i, plus the 1x1 conv from the embedding); solve for c0. */
+    double bytes = p->model_bytes;
+    if (bytes <= 0 && p->size_bytes) bytes = (double)p->size_bytes;
+    if (bytes <= 0) bytes = p->bpppb * (double)W * H * C / 8.0;
+    double emb = (double)C * pl->embed_channels * (double)(eh * ew);
+    double budget = bytes * 8.0 / p->quant_bits - emb;
+    double r = 1.0 / p->width_reduce, a = 0.0;
+    for (int i = 0; i < pl->n_stages; i++)
+        a += pow(r, 2.0 * i) * pl->strides[i] * pl->strides[i] * pl->kernels[i] * pl->kernels[i];
+    a *= r;
+    double b = pl->embed_channels;
+    double c0 = budget > 0 ? (-b + sqrt(b * b + 4.0 * a * budget)) / (2.0 * a) : 0.0;
+    if (c0 < 1.0) {
+        hn_logf(lg, 0, "a budget of %.0f bytes cannot hold the %.0f embedding values of this "
+                "cube", bytes, emb);
+        return HINER_E_BUDGET;
+    }
+    HN_CHECK(c0 > 4096, HINER_E_LIMIT);
+    hn_plan_set_width(pl, (int)c0, p->width_reduce, p->min_width);
+    return HINER_OK;
+}

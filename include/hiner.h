@@ -1,0 +1,252 @@
+/*
+ * hiner.h - HINER: hyperspectral images compressed into a neural representation.
+ *
+ * The only public header of libhiner. A cube (H x W x C) is represented by a small
+ * network: a spectral encoder maps a wavelength to an embedding, a convolutional
+ * decoder maps the embedding to the band. Training the network is encoding; running
+ * it is decoding, band by band, at any stored band or at any wavelength in between.
+ *
+ * Conventions (all functions):
+ *   - every fallible call returns hiner_status (HINER_OK == 0, errors negative);
+ *   - every _create/_open has a _free, and _free(NULL) is a no-op;
+ *   - the caller owns the buffers it passes; the library keeps no caller pointer
+ *     after a call returns unless the doc says so;
+ *   - no globals: distinct handles may be used from distinct threads at the same time;
+ *     one handle must not be used by two threads at once.
+ */
+#ifndef HINER_H
+#define HINER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32) && defined(HINER_BUILDING_DLL)
+#define HINER_API __declspec(dllexport)
+#elif defined(__GNUC__)
+#define HINER_API __attribute__((visibility("default")))
+#else
+#define HINER_API
+#endif
+
+/* ====================================================================================
+ * Version
+ * ==================================================================================== */
+#define HINER_VERSION_MAJOR 0
+#define HINER_VERSION_MINOR 1
+#define HINER_VERSION_PATCH 0
+#define HINER_VERSION_NUMBER \
+    (HINER_VERSION_MAJOR * 10000 + HINER_VERSION_MINOR * 100 + HINER_VERSION_PATCH)
+/* Bumped whenever a public struct changes layout; hiner_params_init() checks it. */
+#define HINER_ABI_VERSION 1
+
+/* Library version as HINER_VERSION_NUMBER and as "MAJOR.MINOR.PATCH". */
+HINER_API unsigned hiner_version(void);
+HINER_API const char *hiner_version_string(void);
+
+/* ====================================================================================
+ * Status
+ * ==================================================================================== */
+/* Values are pinned once released; new ones are only appended. */
+typedef enum hiner_status {
+    HINER_OK = 0,
+    HINER_E_GENERIC = -1,     /* unexpected internal failure */
+    HINER_E_NOMEM = -2,       /* allocation failed or a size limit was exceeded */
+    HINER_E_INVALID_ARG = -3, /* a parameter is out of range or inconsistent */
+    HINER_E_CORRUPT = -4,     /* the data is not a valid HINER stream */
+    HINER_E_TRUNCATED = -5,   /* the stream ends early */
+    HINER_E_VERSION = -6,     /* the stream needs a newer library */
+    HINER_E_ABORTED = -7,     /* a progress callback returned 0 */
+    HINER_E_IO = -8,          /* a read or write callback failed (disk full, ...) */
+    HINER_E_UNSUPPORTED = -9, /* the request needs something the stream does not hold */
+    HINER_E_RANGE = -10,      /* a band index or wavelength outside what is covered */
+    HINER_E_BUDGET = -11,     /* the requested size cannot hold even the smallest model */
+    HINER_E_ABI = -12,        /* header and library were built from different versions */
+    HINER_E_LIMIT = -13,      /* declared sizes beyond this library's limits */
+    HINER_E_NODATA = -14      /* nothing to learn: every pixel of the cube is NoData */
+} hiner_status;
+
+/* A fixed English string for a status; never NULL. Thread-safe. */
+HINER_API const char *hiner_status_str(int status);
+
+/* ====================================================================================
+ * Data types and callbacks
+ * ==================================================================================== */
+typedef enum hiner_dtype {
+    HINER_UINT8 = 1,
+    HINER_INT8 = 2,
+    HINER_UINT16 = 3,
+    HINER_INT16 = 4,
+    HINER_UINT32 = 5,
+    HINER_INT32 = 6,
+    HINER_FLOAT32 = 7,
+    HINER_FLOAT64 = 8
+} hiner_dtype;
+
+/* Bytes per sample of a dtype, 0 for an unknown value. */
+HINER_API size_t hiner_dtype_size(hiner_dtype t);
+/* "UInt8", "Int16", ... ; "unknown" for an unknown value. */
+HINER_API const char *hiner_dtype_name(hiner_dtype t);
+
+/* Progress: frac in [0,1], msg may be NULL. Return 0 to cancel (the call then returns
+ * HINER_E_ABORTED). Same contract as GDALProgressFunc. */
+typedef int (*hiner_progress_fn)(double frac, const char *msg, void *user);
+
+/* Log sink for details (training curves, why a stream was rejected). level: 0 error,
+ * 1 warning, 2 info, 3 debug. msg has no trailing newline. */
+typedef void (*hiner_log_fn)(int level, const char *msg, void *user);
+
+/* ====================================================================================
+ * Params
+ * ==================================================================================== */
+#define HINER_MAX_STAGES 6
+
+typedef enum hiner_entropy {
+    HINER_ENTROPY_DEFAULT = 0, /* the smaller of the two on typical files */
+    HINER_ENTROPY_HUFFMAN = 1, /* canonical Huffman, as in the paper */
+    HINER_ENTROPY_RANS = 2     /* adaptive-order-0 rANS */
+} hiner_entropy;
+
+/* Training and model parameters. Fill with hiner_params_init(), then change fields.
+ * A field left at 0 means "automatic" where the doc says so. */
+typedef struct hiner_params {
+    uint32_t abi_version; /* set by hiner_params_init(); do not change */
+
+    /* --- size target (one of them; precedence: model_bytes, size_bytes, bpppb) --- */
+    double bpppb;        /* whole-file bits per pixel per band; 0 = not set */
+    uint64_t size_bytes; /* whole-file size in bytes; 0 = not set */
+    double model_bytes;  /* the paper's budget: (embeddings + decoder) parameters x
+                            quant_bits / 8, bytes. Set it to reproduce the paper. */
+
+    /* --- training --- */
+    int epochs;          /* passes over all bands, default 300 */
+    float lr;            /* peak Adam learning rate, default 1e-3 */
+    float warmup;        /* fraction of steps warming up from 0.1 lr, default 0.1 */
+    float w_l1;          /* weight of L1, default 0.5 */
+    float w_cam;         /* weight of CAM (degrees), default 0.005 */
+    uint64_t seed;       /* initialisation and band shuffling, default 1 */
+    int threads;         /* worker threads, default 1; 0 = number of CPUs */
+    int quant_bits;      /* weight quantization bits used to size the model, default 8 */
+
+    /* --- architecture (0 = automatic) --- */
+    int n_stages;                   /* number of upsampling stages */
+    int strides[HINER_MAX_STAGES];  /* upsampling factor of each stage */
+    int pad_height, pad_width;      /* padded band size: strides product x embed size */
+    int embed_height, embed_width;  /* spatial size of the embedding */
+    int embed_channels;             /* default 16 */
+    int min_width;                  /* width floor of decoder stages, default 12 */
+    float width_reduce;             /* c_{i+1} = c_i / width_reduce, default 1.2 */
+    int enc_freqs;                  /* positional-encoding frequencies, default 80 */
+    float enc_base;                 /* frequency base b in b^k pi lambda, default 1.25 */
+    int enc_hidden;                 /* spectral-encoder MLP hidden width, default 320 */
+
+    /* --- callbacks --- */
+    hiner_progress_fn progress;
+    void *progress_user;
+    hiner_log_fn log;
+    void *log_user;
+
+    uint64_t reserved[16]; /* zero */
+} hiner_params;
+
+/* Fills p with defaults. Pass HINER_ABI_VERSION; a mismatch returns HINER_E_ABI. */
+HINER_API hiner_status hiner_params_init(hiner_params *p, int abi_version);
+/* Checks every field's range; HINER_E_INVALID_ARG names nothing, p->log gets the detail. */
+HINER_API hiner_status hiner_params_validate(const hiner_params *p);
+
+/* ====================================================================================
+ * Cubes
+ * ==================================================================================== */
+/* Reads band `band` (0-based) into out: height x width samples of the cube's dtype,
+ * row-major, contiguous. Return 0 on success, nonzero on failure (HINER_E_IO). */
+typedef int (*hiner_read_band_fn)(void *user, uint32_t band, void *out);
+
+/* An input cube. Either `data` (band-sequential, (C,H,W) contiguous samples of dtype)
+ * or `read_band` (called once per band, in band order, while training is set up). */
+typedef struct hiner_cube {
+    uint32_t width, height, bands;
+    hiner_dtype dtype;
+    const void *data;
+    hiner_read_band_fn read_band;
+    void *read_user;
+    int has_nodata;            /* pixels equal to nodata are invalid */
+    double nodata;             /* NaN is always invalid for float types */
+    const double *wavelengths; /* `bands` centre wavelengths (any unit), or NULL */
+} hiner_cube;
+
+/* ====================================================================================
+ * Plan: the architecture for a cube and params
+ * ==================================================================================== */
+typedef struct hiner_plan {
+    uint32_t width, height, bands;           /* true size */
+    uint32_t pad_width, pad_height;          /* decoded size; the true extent is centred */
+    uint32_t pad_left, pad_top;
+    int n_stages;
+    int strides[HINER_MAX_STAGES];
+    int kernels[HINER_MAX_STAGES];
+    int widths[HINER_MAX_STAGES + 1];        /* c0 .. c_n */
+    int embed_channels, embed_height, embed_width;
+    int enc_freqs, enc_hidden;
+    float enc_base;
+    uint64_t decoder_params;                 /* 1x1 conv + stages + head */
+    uint64_t embedding_params;               /* bands x embed_channels x h x w */
+    uint64_t encoder_params;                 /* the spectral-encoder MLP */
+    double forward_macs;                     /* multiply-adds to decode one band */
+} hiner_plan;
+
+/* The architecture hiner_train would build for a width x height x bands cube. */
+HINER_API hiner_status hiner_plan_compute(const hiner_params *p, uint32_t width,
+                                          uint32_t height, uint32_t bands, hiner_plan *out);
+
+/* ====================================================================================
+ * Train
+ * ==================================================================================== */
+typedef struct hiner_model hiner_model;
+
+/* What training measured. PSNR per band uses the band's own min-max range and the
+ * true extent (valid pixels only); the epoch figures are from the training steps. */
+typedef struct hiner_train_report {
+    int epochs_done;
+    double final_loss;   /* mean loss over the last epoch's steps */
+    double final_psnr;   /* mean per-band PSNR over the last epoch's steps, dB */
+    double seconds;      /* wall time of the training loop */
+    uint64_t steps;      /* optimizer steps */
+} hiner_train_report;
+
+/* Trains a model on the cube. The cube is read once (bands normalised to [0,1] each
+ * with its own min and max, NoData and NaN masked out of the loss). On success
+ * *out owns the model (free with hiner_model_free). report may be NULL.
+ * Thread-safety: reentrant; uses p->threads worker threads. */
+HINER_API hiner_status hiner_train(const hiner_cube *cube, const hiner_params *p,
+                                   hiner_model **out, hiner_train_report *report);
+
+HINER_API void hiner_model_free(hiner_model *m);
+
+/* The model's architecture. */
+HINER_API hiner_status hiner_model_plan(const hiner_model *m, hiner_plan *out);
+
+/* ====================================================================================
+ * Decode
+ * ==================================================================================== */
+/* Decodes stored band `band` (0-based) into out: height x width floats, row-major, in
+ * the source's units (band min and max restored); NoData pixels get the NoData value.
+ * Deterministic: the same model gives bit-identical output every time. */
+HINER_API hiner_status hiner_model_decode_band(hiner_model *m, uint32_t band, float *out);
+
+/* Decodes the band at wavelength `wl` (the unit of the cube's wavelengths, or a band
+ * index position 0..bands-1 when the cube had none) through the spectral encoder.
+ * Its min and max are interpolated linearly between the neighbouring bands.
+ * HINER_E_RANGE outside [first, last] wavelength. */
+HINER_API hiner_status hiner_model_decode_wavelength(hiner_model *m, double wl, float *out);
+
+/* Mean per-band PSNR (dB) of the model against a cube, with the measurement rules of
+ * docs: original band min-max range, true extent, valid pixels only. */
+HINER_API hiner_status hiner_model_psnr(hiner_model *m, const hiner_cube *cube, double *psnr);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* HINER_H */

@@ -1,0 +1,11 @@
+#!/bin/sh
+# Installs every Debian 12 package the build, the tests and the benchmarks need.
+# Usage: sudo scripts/install-deps.sh [--bench]   (--bench adds PyTorch for the reference benchmark)
+set -eu
+SUDO=""
+if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
+PKGS="build-essential cmake pkg-config libopenblas-dev libgdal-dev gdal-bin python3-gdal python3-numpy python3-pytest"
+if [ "${1:-}" = "--bench" ]; then PKGS="$PKGS python3-torch python3-scipy"; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update
+$SUDO apt-get install -y --no-install-recommends $PKGS
