@@ -87,11 +87,14 @@ hiner_status hiner_params_init(hiner_params *p, int abi_version)
     p->threads = 1;
     p->quant_bits = 8;
     p->embed_channels = 16;
-    p->min_width = 12;
+    p->min_width = 0;   /* automatic */
     p->width_reduce = 1.2f;
-    p->enc_freqs = 80;
+    p->enc_freqs = 0;   /* automatic */
     p->enc_base = 1.25f;
-    p->enc_hidden = 320;
+    p->enc_hidden = 0;  /* automatic */
+    p->store_encoder = 1;
+    p->entropy = HINER_ENTROPY_DEFAULT;
+    p->qat_epochs = -1; /* automatic */
     return HINER_OK;
 }
 
@@ -133,16 +136,21 @@ hiner_status hiner_params_validate(const hiner_params *p)
               p->embed_width <= 64, "embedding size not in [0, 64]");
     RANGE(p->embed_channels >= 1 && p->embed_channels <= 256, "embed_channels %d not in [1, 256]",
           p->embed_channels);
-    RANGE(p->min_width >= 1 && p->min_width <= 1024, "min_width %d not in [1, 1024]",
+    RANGE(p->min_width >= 0 && p->min_width <= 1024, "min_width %d not in [0, 1024]",
           p->min_width);
     RANGE(isfinite(p->width_reduce) && p->width_reduce >= 1 && p->width_reduce <= 4,
           "width_reduce %g not in [1, 4]", (double)p->width_reduce);
-    RANGE(p->enc_freqs >= 1 && p->enc_freqs <= 256, "enc_freqs %d not in [1, 256]",
+    RANGE(p->enc_freqs >= 0 && p->enc_freqs <= 256, "enc_freqs %d not in [0, 256]",
           p->enc_freqs);
     RANGE(isfinite(p->enc_base) && p->enc_base > 1 && p->enc_base <= 4,
           "enc_base %g not in (1, 4]", (double)p->enc_base);
-    RANGE(p->enc_hidden >= 1 && p->enc_hidden <= 4096, "enc_hidden %d not in [1, 4096]",
+    RANGE(p->enc_hidden >= 0 && p->enc_hidden <= 4096, "enc_hidden %d not in [0, 4096]",
           p->enc_hidden);
+    RANGE(p->store_encoder == 0 || p->store_encoder == 1, "store_encoder %d not 0 or 1",
+          p->store_encoder);
+    RANGE(p->entropy >= 0 && p->entropy <= 2, "entropy %d not in [0, 2]", p->entropy);
+    RANGE(p->qat_epochs >= -1 && p->qat_epochs <= 100000, "qat_epochs %d not in [-1, 100000]",
+          p->qat_epochs);
 #undef RANGE
     return HINER_OK;
 }

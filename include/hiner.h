@@ -137,11 +137,21 @@ typedef struct hiner_params {
     int pad_height, pad_width;      /* padded band size: strides product x embed size */
     int embed_height, embed_width;  /* spatial size of the embedding */
     int embed_channels;             /* default 16 */
-    int min_width;                  /* width floor of decoder stages, default 12 */
+    int min_width;                  /* width floor of decoder stages; 0 = 12 with model_bytes
+                                       (the paper), else lowered as far as the size needs */
     float width_reduce;             /* c_{i+1} = c_i / width_reduce, default 1.2 */
-    int enc_freqs;                  /* positional-encoding frequencies, default 80 */
+    int enc_freqs;                  /* positional-encoding frequencies; 0 = 80 with
+                                       model_bytes (the paper), else up to the bands' Nyquist */
     float enc_base;                 /* frequency base b in b^k pi lambda, default 1.25 */
-    int enc_hidden;                 /* spectral-encoder MLP hidden width, default 320 */
+    int enc_hidden;                 /* spectral-encoder hidden width; 0 = 320 with model_bytes
+                                       (the paper), else 64 */
+
+    /* --- the file (hiner_encode*) --- */
+    int store_encoder;              /* 1 (default): store the spectral encoder so any
+                                       wavelength decodes; 0: store the embeddings only */
+    int entropy;                    /* hiner_entropy, default HINER_ENTROPY_DEFAULT */
+    int qat_epochs;                 /* quantization-aware fine-tuning epochs after training,
+                                       default: automatic (-1); 0 = none */
 
     /* --- callbacks --- */
     hiner_progress_fn progress;
@@ -245,6 +255,141 @@ HINER_API hiner_status hiner_model_decode_wavelength(hiner_model *m, double wl, 
 /* Mean per-band PSNR (dB) of the model against a cube, with the measurement rules of
  * docs: original band min-max range, true extent, valid pixels only. */
 HINER_API hiner_status hiner_model_psnr(hiner_model *m, const hiner_cube *cube, double *psnr);
+
+
+/* ====================================================================================
+ * Metadata carried by a file
+ * ==================================================================================== */
+/* A ground control point (GDAL's GDAL_GCP). */
+typedef struct hiner_gcp {
+    const char *id, *info;
+    double pixel, line, x, y, z;
+} hiner_gcp;
+
+/* A key/value item of the dataset (band = -1) or of a band (0-based), in a GDAL metadata
+ * domain ("" is the default domain). */
+typedef struct hiner_meta_item {
+    int32_t band;
+    const char *domain, *key, *value;
+} hiner_meta_item;
+
+/* Everything a file carries besides the pixels. Every pointer may be NULL / count 0.
+ * Per-band arrays have `bands` entries. Strings are UTF-8 without NUL inside. */
+typedef struct hiner_meta {
+    int has_geotransform;
+    double geotransform[6];         /* GDAL's affine transform */
+    const char *crs_wkt;
+    uint32_t n_gcps;
+    const hiner_gcp *gcps;
+    const char *gcp_crs_wkt;
+    const char *const *band_descriptions; /* entries may be NULL */
+    const int *color_interp;        /* GDALColorInterp values, or NULL */
+    uint32_t n_items;
+    const hiner_meta_item *items;
+    const char *wavelength_units;   /* unit of hiner_cube.wavelengths, e.g. "Nanometers" */
+    const double *fwhm;             /* full width at half maximum per band, or NULL */
+} hiner_meta;
+
+/* ====================================================================================
+ * Encode: train, quantize, entropy code, write a .hiner stream
+ * ==================================================================================== */
+/* Writes n bytes; returns 0 on success, nonzero on failure (HINER_E_IO). */
+typedef int (*hiner_write_fn)(void *user, const void *data, size_t n);
+
+/* Where the bytes of a file went (bytes, summing to total). */
+typedef struct hiner_bits {
+    uint64_t header;     /* file header, INFO, END and chunk framing */
+    uint64_t metadata;   /* BAND, MASK, WAVE, GEO, META, TRNG */
+    uint64_t decoder;    /* ARCH and DECO */
+    uint64_t embeddings; /* EMBD */
+    uint64_t encoder;    /* ENCO */
+    uint64_t total;
+} hiner_bits;
+
+typedef struct hiner_encode_report {
+    hiner_train_report train;
+    hiner_plan plan;
+    hiner_bits bits;
+    double bpppb;            /* whole file: bytes * 8 / (width * height * bands) */
+    uint64_t target_bytes;   /* what the rate control aimed at */
+    double psnr_float;       /* before quantization, dB (true extent, valid pixels) */
+    double psnr_quantized;   /* as stored, dB */
+    int entropy;             /* method used */
+    int qat_epochs;          /* fine-tuning epochs run */
+} hiner_encode_report;
+
+/* Trains a model on the cube with the size target of p and writes the whole file through
+ * write(). meta may be NULL. report may be NULL. The file lands within 5 % of the target
+ * (bpppb or size_bytes) or the call fails with HINER_E_BUDGET. Nothing is written unless
+ * training succeeds; if write() fails the stream is incomplete and the status HINER_E_IO. */
+HINER_API hiner_status hiner_encode(const hiner_cube *cube, const hiner_meta *meta,
+                                    const hiner_params *p, hiner_write_fn write, void *user,
+                                    hiner_encode_report *report);
+/* As hiner_encode, into `path`: written to a temporary file beside it and renamed, so a
+ * failure or cancel never leaves a partial file (an existing `path` is untouched). */
+HINER_API hiner_status hiner_encode_file(const hiner_cube *cube, const hiner_meta *meta,
+                                         const hiner_params *p, const char *path,
+                                         hiner_encode_report *report);
+/* As hiner_encode, into a new buffer *out of *size bytes; free it with hiner_free(). */
+HINER_API hiner_status hiner_encode_mem(const hiner_cube *cube, const hiner_meta *meta,
+                                        const hiner_params *p, void **out, size_t *size,
+                                        hiner_encode_report *report);
+HINER_API void hiner_free(void *p);
+
+/* ====================================================================================
+ * Open: read a .hiner stream into a model
+ * ==================================================================================== */
+/* Random-access reads: n bytes at `offset` into buf; return 0 on success. */
+typedef int (*hiner_read_at_fn)(void *user, uint64_t offset, void *buf, size_t n);
+
+typedef struct hiner_reader {
+    uint64_t size;             /* bytes in the stream */
+    hiner_read_at_fn read_at;
+    void *user;
+} hiner_reader;
+
+/* Parses and checks a whole stream (every CRC, every size against the limits of
+ * docs/format.md) and returns a model that decodes it. Never crashes on hostile input:
+ * HINER_E_CORRUPT, HINER_E_TRUNCATED, HINER_E_VERSION or HINER_E_LIMIT instead.
+ * The reader is used only during the call. */
+HINER_API hiner_status hiner_open(const hiner_reader *r, hiner_model **out);
+HINER_API hiner_status hiner_open_file(const char *path, hiner_model **out);
+HINER_API hiner_status hiner_open_mem(const void *data, size_t size, hiner_model **out);
+
+/* True (1) when the first bytes are the HINER magic; n may be short (then 0). */
+HINER_API int hiner_identify(const void *data, size_t n);
+
+/* What a model holds. */
+typedef struct hiner_info {
+    uint32_t width, height, bands;
+    hiner_dtype dtype;          /* of the source; decoded values are rounded to it */
+    int has_nodata;
+    double nodata;
+    int has_mask;               /* some pixel is NoData or NaN */
+    int has_encoder;            /* wavelengths between bands decode */
+    int has_wavelengths;        /* bands are addressed by wavelength */
+    double wavelength_min, wavelength_max; /* covered range (band positions without) */
+    int format_major, format_minor;        /* 0 for a model that was not read from a file */
+    int entropy;
+    int quant_bits;             /* largest bit width of the stored tensors */
+    hiner_bits bits;            /* of the file read (zero for a trained model) */
+    double bpppb;
+    const char *training;       /* "key=value" lines of the training settings, or "" */
+} hiner_info;
+
+HINER_API hiner_status hiner_model_info(const hiner_model *m, hiner_info *out);
+/* Metadata of a file (pointers stay valid while m lives); zeros for a trained model. */
+HINER_API hiner_status hiner_model_meta(const hiner_model *m, hiner_meta *out);
+/* The stored bands' wavelengths (NULL when the file has none). */
+HINER_API const double *hiner_model_wavelengths(const hiner_model *m);
+
+/* As hiner_model_decode_band, into `type` samples (rounded to nearest, clamped to the
+ * type's range; NoData pixels get the NoData value). out holds height x width samples. */
+HINER_API hiner_status hiner_model_decode_band_as(hiner_model *m, uint32_t band,
+                                                  hiner_dtype type, void *out);
+/* As hiner_model_decode_wavelength, into `type` samples. */
+HINER_API hiner_status hiner_model_decode_wavelength_as(hiner_model *m, double wl,
+                                                        hiner_dtype type, void *out);
 
 #ifdef __cplusplus
 }

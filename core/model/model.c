@@ -29,6 +29,53 @@ fail:
     return st;
 }
 
+hiner_status hn_model_take_data(hiner_model *m, hn_data *d)
+{
+    HN_CHECK(d->W != m->plan.width || d->H != m->plan.height || d->C != m->plan.bands,
+             HINER_E_GENERIC);
+#define MOVE(dst, src)                                                                       \
+    do {                                                                                     \
+        hn_free(dst);                                                                        \
+        (dst) = (src);                                                                       \
+        (src) = NULL;                                                                        \
+    } while (0)
+    MOVE(m->band_min, d->band_min);
+    MOVE(m->band_max, d->band_max);
+    MOVE(m->lam, d->lam);
+    MOVE(m->wavelengths, d->wavelengths);
+    MOVE(m->valid, d->valid);
+#undef MOVE
+    m->mask_per_band = d->mask_per_band;
+    if (m->valid && !m->mask_per_band) { /* one plane serves every band */
+        uint8_t *one = hn_malloc((size_t)d->W * d->H, 1);
+        HN_CHECK(!one, HINER_E_NOMEM);
+        memcpy(one, m->valid, (size_t)d->W * d->H);
+        hn_free(m->valid);
+        m->valid = one;
+    }
+    m->lam_lo = d->lam_lo;
+    m->lam_scale = d->lam_scale;
+    m->has_nodata = d->has_nodata;
+    m->nodata = d->nodata;
+    m->dtype = d->dtype;
+    return HINER_OK;
+}
+
+void hn_log_plan(const hn_log *lg, const hiner_plan *pl)
+{
+    char s[160] = "";
+    size_t k = 0;
+    for (int i = 0; i < pl->n_stages && k < sizeof s - 8; i++)
+        k += (size_t)snprintf(s + k, sizeof s - k, "%s%d", i ? "," : "", pl->strides[i]);
+    hn_logf(lg, 2, "plan: %ux%u padded to %ux%u, strides %s, widths %d..%d, embedding %dx%dx%d, "
+            "encoder %dx%d, decoder %llu + encoder %llu (+ %llu embedding) parameters, "
+            "%.1f MMAC per band", pl->width, pl->height, pl->pad_width, pl->pad_height, s,
+            pl->widths[0], pl->widths[pl->n_stages], pl->embed_channels, pl->embed_height,
+            pl->embed_width, 2 * pl->enc_freqs, pl->enc_hidden,
+            (unsigned long long)pl->decoder_params, (unsigned long long)pl->encoder_params,
+            (unsigned long long)pl->embedding_params, pl->forward_macs * 1e-6);
+}
+
 void hiner_model_free(hiner_model *m)
 {
     if (!m) return;
@@ -40,6 +87,8 @@ void hiner_model_free(hiner_model *m)
     hn_free(m->lam);
     hn_free(m->wavelengths);
     hn_free(m->valid);
+    hn_meta_store_free(m->meta);
+    hn_free(m->training);
     free(m);
 }
 
@@ -82,12 +131,17 @@ hiner_status hiner_model_decode_band(hiner_model *m, uint32_t band, float *out)
     const size_t E = (size_t)m->plan.embed_channels * m->plan.embed_height * m->plan.embed_width;
     const size_t n = (size_t)m->plan.width * m->plan.height;
     HN_FORWARD(hn_model_decode_norm(m, m->embed + band * E, out));
-    denormalise(m, out, n, m->band_min[band], m->band_max[band],
-                m->valid ? m->valid + (size_t)band * n : NULL);
+    denormalise(m, out, n, m->band_min[band], m->band_max[band], hn_model_valid(m, band));
     return HINER_OK;
 }
 
 hiner_status hiner_model_decode_wavelength(hiner_model *m, double wl, float *out)
+{
+    int plane;
+    return hn_model_decode_wavelength_plane(m, wl, out, &plane);
+}
+
+hiner_status hn_model_decode_wavelength_plane(hiner_model *m, double wl, float *out, int *plane)
 {
     HN_CHECK(!m || !out, HINER_E_INVALID_ARG);
     HN_CHECK(!m->has_encoder, HINER_E_UNSUPPORTED);
@@ -116,6 +170,7 @@ hiner_status hiner_model_decode_wavelength(hiner_model *m, double wl, float *out
     double mn = m->band_min[below] + t * (m->band_min[above] - m->band_min[below]);
     double mx = m->band_max[below] + t * (m->band_max[above] - m->band_max[below]);
     int nearest = t <= 0.5 ? below : above;
+    *plane = nearest;
 
     if (!m->acts_ready) {
         HN_FORWARD(hn_acts_init(&m->acts, &m->plan, 0));
@@ -125,7 +180,7 @@ hiner_status hiner_model_decode_wavelength(hiner_model *m, double wl, float *out
     hn_encoder_forward(&m->net, m->net.params, &m->acts, lam, m->acts.emb);
     HN_FORWARD(hn_model_decode_norm(m, m->acts.emb, out));
     const size_t n = (size_t)m->plan.width * m->plan.height;
-    denormalise(m, out, n, mn, mx, m->valid ? m->valid + (size_t)nearest * n : NULL);
+    denormalise(m, out, n, mn, mx, hn_model_valid(m, (uint32_t)nearest));
     return HINER_OK;
 }
 

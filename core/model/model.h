@@ -12,9 +12,25 @@
 /* The architecture for a cube: strides and padding from H x W, widths from the budget. */
 HN_HIDDEN hiner_status hn_plan_make(const hiner_params *p, uint32_t W, uint32_t H, uint32_t C,
                                     hiner_plan *out, const hn_log *lg);
+/* Entropy-coded bits per weight quantized at b bits, for sizing a network before it is
+ * trained (the rate control corrects the rest after training). */
+#define HN_BETA(b) ((double)(b) - 1.0)
+/* Quantization-aware fine-tuning epochs when the params leave it automatic. */
+#define HN_AUTO_QAT(epochs) ((epochs) >= 20 ? (epochs) / 20 : 0)
+/* Compact spectral encoder defaults of the file format. */
+#define HN_AUTO_ENC_HIDDEN 64
+HN_HIDDEN int hn_auto_enc_freqs(uint32_t C, float base);
+/* Expected bytes of the stored tensors of a plan at beta bits per value. */
+HN_HIDDEN double hn_plan_est_bytes(const hiner_plan *pl, int store_encoder, double beta);
+/* The largest network whose stored tensors fit `bytes`, adapting the width floor. */
+HN_HIDDEN hiner_status hn_plan_for_bytes(const hiner_params *p, uint32_t W, uint32_t H,
+                                         uint32_t C, double bytes, double beta, hiner_plan *pl,
+                                         const hn_log *lg);
 /* Widths c_1..c_n from c0 (c_{i+1} = max(rint(c_i / reduce), floor)); fills plan->widths
  * and the parameter counts. */
 HN_HIDDEN void hn_plan_set_width(hiner_plan *pl, int c0, float reduce, int floor_width);
+/* Parameter counts and MACs of a plan whose widths are set. */
+HN_HIDDEN void hn_plan_finish(hiner_plan *pl);
 HN_HIDDEN uint64_t hn_plan_decoder_params(const hiner_plan *pl);
 HN_HIDDEN uint64_t hn_plan_encoder_params(const hiner_plan *pl);
 
@@ -33,7 +49,7 @@ enum {
 #define HN_MAX_TENSORS (HN_T_STAGE0_W + 2 * HINER_MAX_STAGES + 2)
 
 typedef struct hn_tensor {
-    char name[16];
+    char name[24];
     size_t off, n;      /* within the slab */
     int ndim;
     uint32_t shape[4];
@@ -103,6 +119,72 @@ HN_HIDDEN hiner_status hn_cube_read_band(const hiner_cube *cube, uint32_t b, voi
 HN_HIDDEN void hn_band_minmax(const double *v, const uint8_t *valid, size_t n, double *mn,
                               double *mx);
 
+/* ---- cube.c: the training data ---- */
+typedef struct hn_data {
+    uint32_t W, H, C;
+    hiner_dtype dtype;
+    float *target;        /* (C,H,W) bands normalised to [0,1] by their own min and max */
+    uint8_t *valid;       /* (C,H,W) or NULL when every pixel is valid */
+    int mask_per_band;    /* the mask differs between bands */
+    double *band_min, *band_max;
+    double *wavelengths;  /* (C) or NULL: bands addressed by index */
+    double lam_lo, lam_scale;
+    double *lam;          /* (C) normalised wavelengths */
+    int has_nodata;
+    double nodata;
+} hn_data;
+
+/* Reads and normalises the cube (docs: DESIGN.md "The method"). HINER_E_NODATA when no
+ * pixel is valid. */
+HN_HIDDEN hiner_status hn_data_load(hn_data *d, const hiner_cube *cube, const hn_log *lg);
+HN_HIDDEN void hn_data_free(hn_data *d);
+/* Normalised wavelength of `wl` (a wavelength, or a band position without wavelengths). */
+HN_HIDDEN double hn_lambda_of(double wl, int has_wl, double lo, double scale);
+
+/* ---- train.c ---- */
+typedef struct hn_train_cfg {
+    int epochs;
+    float lr, warmup, w_l1, w_cam;
+    uint64_t seed;
+    int threads;
+    /* quantization-aware training: per tensor bits (0 = not quantized) and mode (0/1) of
+     * the fake quantization applied in every forward pass; NULL for plain training */
+    const int *qat_bits, *qat_mode;
+    hiner_progress_fn progress;
+    void *progress_user;
+    double progress_lo, progress_hi; /* the span of the caller's progress this run covers */
+    const char *what;                /* "training", "fine-tuning" */
+    hn_log log;
+} hn_train_cfg;
+
+/* Trains m's network on d (weights must be initialised). */
+HN_HIDDEN hiner_status hn_train(hiner_model *m, const hn_data *d, const hn_train_cfg *cfg,
+                                hiner_train_report *rep);
+/* Fills m->embed from the encoder at each band's wavelength. */
+HN_HIDDEN hiner_status hn_model_compute_embeddings(hiner_model *m);
+/* The training settings of the params (progress over [0, 1]). */
+HN_HIDDEN void hn_cfg_from_params(hn_train_cfg *cfg, const hiner_params *p);
+/* One info line describing a plan. */
+HN_HIDDEN void hn_log_plan(const hn_log *lg, const hiner_plan *pl);
+
+/* ---- meta.c: metadata besides the network ---- */
+struct hn_buf;
+struct hn_rd;
+typedef struct hn_meta_store hn_meta_store;
+HN_HIDDEN hn_meta_store *hn_meta_store_new(uint32_t bands);
+HN_HIDDEN void hn_meta_store_free(hn_meta_store *s);
+HN_HIDDEN const hiner_meta *hn_meta_store_view(hn_meta_store *s);
+HN_HIDDEN hiner_status hn_meta_copy(hn_meta_store **out, const hiner_meta *m, uint32_t bands);
+HN_HIDDEN void hn_geo_serialize(struct hn_buf *b, const hiner_meta *m);
+HN_HIDDEN int hn_geo_empty(const hiner_meta *m);
+HN_HIDDEN hiner_status hn_geo_parse(struct hn_rd *r, hn_meta_store *s);
+HN_HIDDEN void hn_metarec_serialize(struct hn_buf *b, const hiner_meta *m, uint32_t bands);
+HN_HIDDEN hiner_status hn_metarec_parse(struct hn_rd *r, hn_meta_store *s);
+HN_HIDDEN void hn_wave_serialize(struct hn_buf *b, const char *units, const double *wl,
+                                 const double *fwhm, uint32_t bands);
+/* Fills wl (bands) and the store's units and FWHM. */
+HN_HIDDEN hiner_status hn_wave_parse(struct hn_rd *r, hn_meta_store *s, double *wl);
+
 /* ---- the public handle ---- */
 struct hiner_model {
     hiner_plan plan;
@@ -117,10 +199,28 @@ struct hiner_model {
     double *lam;         /* (C) normalised wavelength per stored band */
     int has_nodata;
     double nodata;
-    uint8_t *valid;      /* (C,H,W) validity, NULL when every pixel is valid */
+    uint8_t *valid;      /* (P,H,W) validity, P = C or 1; NULL when every pixel is valid */
+    int mask_per_band;   /* P == C */
+    hiner_dtype dtype;   /* of the source */
     hn_log log;
+    /* what a file said (zero for a trained model) */
+    int format_major, format_minor, entropy, quant_bits;
+    hiner_bits bits;
+    hn_meta_store *meta;        /* owned copy of the metadata, or NULL */
+    char *training;             /* "key=value\n" lines, or NULL */
 };
 
+/* Moves the normalisation, wavelengths and mask of d into m (d keeps its target). */
+HN_HIDDEN hiner_status hn_model_take_data(hiner_model *m, hn_data *d);
+/* Band b's validity plane, or NULL. */
+static inline const uint8_t *hn_model_valid(const hiner_model *m, uint32_t b)
+{
+    if (!m->valid) return NULL;
+    return m->valid + (m->mask_per_band ? (size_t)b : 0) * m->plan.width * m->plan.height;
+}
+/* hiner_model_decode_wavelength, also naming the band whose validity mask applies. */
+HN_HIDDEN hiner_status hn_model_decode_wavelength_plane(hiner_model *m, double wl, float *out,
+                                                        int *plane);
 /* Allocates the tables of a model for a plan (no weights). */
 HN_HIDDEN hiner_status hn_model_alloc(hiner_model **out, const hiner_plan *pl);
 /* The decoder output for band b's embedding, cropped and in [0,1]: (H,W) floats. */

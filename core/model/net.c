@@ -44,7 +44,7 @@ hiner_status hn_net_init(hn_net *net, const hiner_plan *pl)
     for (int i = 0; i < pl->n_stages; i++) {
         uint32_t ci = (uint32_t)pl->widths[i], s = (uint32_t)pl->strides[i];
         uint32_t k = (uint32_t)pl->kernels[i], oc = (uint32_t)pl->widths[i + 1] * s * s;
-        char nm[16];
+        char nm[24];
         snprintf(nm, sizeof nm, "dec.s%d.w", i);
         add_tensor(net, nm, 0, (size_t)ci * k * k, 4, oc, ci, k, k);
         snprintf(nm, sizeof nm, "dec.s%d.b", i);

@@ -55,6 +55,11 @@ void hn_plan_set_width(hiner_plan *pl, int c0, float reduce, int floor_width)
         int c = (int)rint((double)pl->widths[i] / reduce);
         pl->widths[i + 1] = c > floor_width ? c : floor_width;
     }
+    hn_plan_finish(pl);
+}
+
+void hn_plan_finish(hiner_plan *pl)
+{
     pl->decoder_params = hn_plan_decoder_params(pl);
     pl->encoder_params = hn_plan_encoder_params(pl);
     pl->embedding_params =
@@ -123,10 +128,12 @@ static hiner_status choose_strides(const hiner_params *p, uint32_t W, uint32_t H
     return HINER_OK;
 }
 
-hiner_status hn_plan_make(const hiner_params *p, uint32_t W, uint32_t H, uint32_t C,
-                          hiner_plan *pl, const hn_log *lg)
+/* Strides, padding, embedding size, kernels and encoder dimensions: everything but the
+ * decoder widths. `paper` selects the paper's encoder (80 frequencies, 320 hidden) for
+ * automatic values, else the compact one of the file format. */
+static hiner_status plan_geometry(const hiner_params *p, uint32_t W, uint32_t H, uint32_t C,
+                                  hiner_plan *pl, const hn_log *lg, int paper)
 {
-    HN_CHECK(!p || !pl, HINER_E_INVALID_ARG);
     HN_CHECK(W == 0 || H == 0 || C == 0, HINER_E_INVALID_ARG);
     memset(pl, 0, sizeof *pl);
     pl->width = W;
@@ -138,7 +145,6 @@ hiner_status hn_plan_make(const hiner_params *p, uint32_t W, uint32_t H, uint32_
         pl->kernels[i] = kernel_of_stage(i);
         P *= (uint64_t)pl->strides[i];
     }
-
     /* embedding size: given, or from the padded size, or the smallest that covers H x W */
     uint64_t eh = p->embed_height, ew = p->embed_width;
     if (eh == 0) eh = p->pad_height ? (uint64_t)p->pad_height / P : (H + P - 1) / P;
@@ -163,18 +169,27 @@ hiner_status hn_plan_make(const hiner_params *p, uint32_t W, uint32_t H, uint32_
     pl->pad_top = (pl->pad_height - H) / 2;
     pl->pad_left = (pl->pad_width - W) / 2;
     pl->embed_channels = p->embed_channels;
-    pl->enc_freqs = p->enc_freqs;
-    pl->enc_hidden = p->enc_hidden;
     pl->enc_base = p->enc_base;
+    pl->enc_freqs = p->enc_freqs ? p->enc_freqs : (paper ? 80 : hn_auto_enc_freqs(C, p->enc_base));
+    pl->enc_hidden = p->enc_hidden ? p->enc_hidden : (paper ? 320 : HN_AUTO_ENC_HIDDEN);
+    return HINER_OK;
+}
 
-    /* The paper's budget: (embedding + decoder) parameters at quant_bits each. The decoder
-     * is about a c0^2 + b c0 parameters (convolutions of c_i x c_{i+1} s^2 k^2 with
-     * c_i = c0 r^i, plus the 1x1 conv from the embedding); solve for c0. */
-    double bytes = p->model_bytes;
-    if (bytes <= 0 && p->size_bytes) bytes = (double)p->size_bytes;
-    if (bytes <= 0) bytes = p->bpppb * (double)W * H * C / 8.0;
-    double emb = (double)C * pl->embed_channels * (double)(eh * ew);
-    double budget = bytes * 8.0 / p->quant_bits - emb;
+int hn_auto_enc_freqs(uint32_t C, float base)
+{
+    /* Frequencies up to the band sampling's Nyquist rate: b^k pi lambda with b^k <= C, so
+     * neighbouring bands are told apart and wavelengths in between interpolate smoothly. */
+    int L = C > 1 ? (int)ceil(log((double)C) / log((double)base)) + 1 : 1;
+    return L < 4 ? 4 : (L > 80 ? 80 : L);
+}
+
+/* The paper's budget: (embedding + decoder) parameters at quant_bits each. The decoder is
+ * about a c0^2 + b c0 parameters (convolutions of c_i x c_{i+1} s^2 k^2 with c_i = c0 r^i,
+ * plus the 1x1 conv from the embedding); solve for c0. */
+static hiner_status paper_widths(const hiner_params *p, hiner_plan *pl, const hn_log *lg)
+{
+    double emb = (double)pl->bands * pl->embed_channels * pl->embed_height * pl->embed_width;
+    double budget = p->model_bytes * 8.0 / p->quant_bits - emb;
     double r = 1.0 / p->width_reduce, a = 0.0;
     for (int i = 0; i < pl->n_stages; i++)
         a += pow(r, 2.0 * i) * pl->strides[i] * pl->strides[i] * pl->kernels[i] * pl->kernels[i];
@@ -183,10 +198,81 @@ hiner_status hn_plan_make(const hiner_params *p, uint32_t W, uint32_t H, uint32_
     double c0 = budget > 0 ? (-b + sqrt(b * b + 4.0 * a * budget)) / (2.0 * a) : 0.0;
     if (c0 < 1.0) {
         hn_logf(lg, 0, "a budget of %.0f bytes cannot hold the %.0f embedding values of this "
-                "cube", bytes, emb);
+                "cube", p->model_bytes, emb);
         return HINER_E_BUDGET;
     }
     HN_CHECK(c0 > 4096, HINER_E_LIMIT);
-    hn_plan_set_width(pl, (int)c0, p->width_reduce, p->min_width);
+    hn_plan_set_width(pl, (int)c0, p->width_reduce, p->min_width ? p->min_width : 12);
     return HINER_OK;
+}
+
+double hn_plan_est_bytes(const hiner_plan *pl, int store_encoder, double beta)
+{
+    /* entropy-coded values plus float16 (min, scale) per row as side information */
+    double values = (double)pl->decoder_params, side = 0.0;
+    side += 4.0 * (pl->widths[0] + 1);
+    for (int i = 0; i < pl->n_stages; i++)
+        side += 4.0 * ((double)pl->widths[i + 1] * pl->strides[i] * pl->strides[i] + 1);
+    side += 8.0;
+    if (store_encoder) {
+        values += (double)pl->encoder_params;
+        side += 4.0 * (2.0 * pl->enc_hidden + 2.0 * pl->embed_channels * pl->embed_height *
+                                                  pl->embed_width);
+    } else {
+        values += (double)pl->embedding_params;
+        side += 4.0 * pl->bands;
+    }
+    return values * beta / 8.0 + side;
+}
+
+hiner_status hn_plan_for_bytes(const hiner_params *p, uint32_t W, uint32_t H, uint32_t C,
+                               double bytes, double beta, hiner_plan *pl, const hn_log *lg)
+{
+    HN_FORWARD(plan_geometry(p, W, H, C, pl, lg, 0));
+    const int store_enc = p->store_encoder;
+    if (!p->enc_hidden && store_enc) {
+        /* the compact encoder's hidden width: the widest that keeps the stored encoder
+         * within about a third of the budget (it is ~2L x hidden + hidden x E weights) */
+        static const int hidden[] = {64, 48, 32, 24, 16, 12, 8};
+        const double E = (double)pl->embed_channels * pl->embed_height * pl->embed_width;
+        for (size_t i = 0; i < sizeof hidden / sizeof *hidden; i++) {
+            pl->enc_hidden = hidden[i];
+            double enc = ((2.0 * pl->enc_freqs + 1.0 + E) * hidden[i] + E) * beta / 8.0;
+            if (enc <= bytes / 3.0) break;
+        }
+    }
+    /* The paper's width floor of 12 makes its smallest decoder ~45k parameters; lower it
+     * step by step until a decoder with c0 >= floor fits, so small budgets stay reachable. */
+    static const int floors[] = {12, 10, 8, 6, 5, 4, 3, 2};
+    const int nf = p->min_width ? 1 : (int)(sizeof floors / sizeof *floors);
+    for (int f = 0; f < nf; f++) {
+        int floor_w = p->min_width ? p->min_width : floors[f];
+        int best = 0;
+        for (int c0 = floor_w; c0 <= 4096; c0++) {
+            hn_plan_set_width(pl, c0, p->width_reduce, floor_w);
+            if (hn_plan_est_bytes(pl, store_enc, beta) > bytes) break;
+            best = c0;
+        }
+        if (best >= floor_w) {
+            hn_plan_set_width(pl, best, p->width_reduce, floor_w);
+            return HINER_OK;
+        }
+    }
+    int floor_w = p->min_width ? p->min_width : floors[nf - 1];
+    hn_plan_set_width(pl, floor_w, p->width_reduce, floor_w);
+    hn_logf(lg, 0, "%.0f bytes cannot hold the smallest network for this cube (about %.0f bytes)",
+            bytes, hn_plan_est_bytes(pl, store_enc, beta));
+    return HINER_E_BUDGET;
+}
+
+hiner_status hn_plan_make(const hiner_params *p, uint32_t W, uint32_t H, uint32_t C,
+                          hiner_plan *pl, const hn_log *lg)
+{
+    HN_CHECK(!p || !pl, HINER_E_INVALID_ARG);
+    if (p->model_bytes > 0) {
+        HN_FORWARD(plan_geometry(p, W, H, C, pl, lg, 1));
+        return paper_widths(p, pl, lg);
+    }
+    double bytes = p->size_bytes ? (double)p->size_bytes : p->bpppb * (double)W * H * C / 8.0;
+    return hn_plan_for_bytes(p, W, H, C, bytes, HN_BETA(p->quant_bits), pl, lg);
 }

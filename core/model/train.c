@@ -2,19 +2,22 @@
  * train.c - encoding is training (paper Sec. 3.2, Eq. 1 and 4): Adam over one band per
  * step, bands shuffled each epoch with a seeded generator, loss w_l1 * L1 + w_cam * CAM
  * on the true extent (valid pixels only), warm-up + cosine learning rate, progress and
- * per-epoch loss/PSNR through the caller's callbacks.
+ * per-epoch loss/PSNR through the caller's callbacks. With per-tensor bit widths it runs
+ * quantization-aware: forward and backward through fake-quantized weights, updates to the
+ * float weights (straight-through estimator).
  */
 #include <math.h>
 
+#include "../codec/quant.h"
 #include "model.h"
 
 typedef struct trainer {
     hiner_model *m;
+    const hn_data *d;
     hn_acts A;
     float *grads, *adam_m, *adam_v;
+    float *wq;       /* fake-quantized weights (QAT), or NULL */
     hn_adam adam;
-    float *target;   /* (C,H,W) bands normalised to [0,1] */
-    uint8_t *valid;  /* (C,H,W) or NULL when every pixel is valid */
     uint32_t *order; /* band order of the current epoch */
     float w_l1, w_cam;
 } trainer;
@@ -25,93 +28,31 @@ static void trainer_free(trainer *t)
     hn_free(t->grads);
     hn_free(t->adam_m);
     hn_free(t->adam_v);
-    hn_free(t->target);
+    hn_free(t->wq);
     hn_free(t->order);
-    /* t->valid belongs to the model */
 }
 
-/* Reads the cube: per-band min and max over valid pixels, the normalised bands, the
- * validity mask (kept only if some pixel is invalid). */
-static hiner_status load_cube(trainer *t, const hiner_cube *cube, const hn_log *lg)
+/* The weights the forward pass sees: the float master, or its fake-quantized copy. */
+static const float *forward_weights(trainer *t, const hn_train_cfg *cfg)
 {
-    hiner_status st = HINER_OK;
-    hiner_model *m = t->m;
-    const size_t n = (size_t)cube->width * cube->height, C = cube->bands;
-    size_t total;
-    HN_CHECK(!hn_mul_size(n, C, &total), HINER_E_LIMIT);
-    double *v = hn_malloc(n, sizeof(double));
-    void *tmp = cube->data ? NULL : hn_malloc(n, hiner_dtype_size(cube->dtype));
-    t->target = hn_malloc(total, sizeof(float));
-    uint8_t *valid = hn_malloc(total, 1);
-    HN_GOTO_IF(!v || (!cube->data && !tmp) || !t->target || !valid, HINER_E_NOMEM);
-    size_t all_valid = 0;
-    for (uint32_t b = 0; b < C; b++) {
-        size_t nv;
-        uint8_t *vb = valid + (size_t)b * n;
-        HN_GOTO_FWD(hn_cube_read_band(cube, b, tmp, v, vb, &nv));
-        all_valid += nv;
-        double mn, mx;
-        hn_band_minmax(v, vb, n, &mn, &mx);
-        m->band_min[b] = mn;
-        m->band_max[b] = mx;
-        double inv = mx > mn ? 1.0 / (mx - mn) : 0.0;
-        float *dst = t->target + (size_t)b * n;
-        for (size_t i = 0; i < n; i++) dst[i] = vb[i] ? (float)((v[i] - mn) * inv) : 0.0f;
-    }
-    if (all_valid == 0) {
-        hn_logf(lg, 0, "every pixel of the cube is NoData or NaN: nothing to encode");
-        st = HINER_E_NODATA;
-        goto fail;
-    }
-    if (all_valid == total) {
-        hn_free(valid);
-        valid = NULL;
-    }
-    m->valid = valid;
-    t->valid = valid;
-    valid = NULL;
-fail:
-    hn_free(v);
-    hn_free(tmp);
-    hn_free(valid);
-    return st;
-}
-
-/* Normalised wavelength of each band: real wavelengths mapped to [0,1] when they are
- * given and distinct, else band index / C (the reference's choice). */
-static hiner_status set_wavelengths(hiner_model *m, const hiner_cube *cube, const hn_log *lg)
-{
-    const uint32_t C = cube->bands;
-    int use = cube->wavelengths != NULL;
-    double lo = INFINITY, hi = -INFINITY;
-    if (use) {
-        for (uint32_t b = 0; b < C; b++) {
-            if (cube->wavelengths[b] < lo) lo = cube->wavelengths[b];
-            if (cube->wavelengths[b] > hi) hi = cube->wavelengths[b];
-            for (uint32_t j = 0; j < b && use; j++)
-                if (cube->wavelengths[j] == cube->wavelengths[b]) use = 0;
+    hn_net *net = &t->m->net;
+    if (!t->wq) return net->params;
+    for (int i = 0; i < net->n_tensors; i++) {
+        const hn_tensor *T = &net->t[i];
+        const float *w = net->params + T->off;
+        float *o = t->wq + T->off;
+        if (cfg->qat_bits[i] > 0) {
+            size_t rows = T->shape[0], cols = T->n / rows;
+            hn_fake_quant(o, w, rows, cols, cfg->qat_bits[i], cfg->qat_mode[i]);
+        } else {
+            memcpy(o, w, T->n * sizeof(float));
         }
-        if (!use)
-            hn_logf(lg, 1, "wavelengths repeat; bands are addressed by index instead");
     }
-    if (use && C > 1) {
-        m->wavelengths = hn_malloc(C, sizeof(double));
-        HN_CHECK(!m->wavelengths, HINER_E_NOMEM);
-        memcpy(m->wavelengths, cube->wavelengths, C * sizeof(double));
-        m->lam_lo = lo;
-        m->lam_scale = 1.0 / (hi - lo);
-        for (uint32_t b = 0; b < C; b++)
-            m->lam[b] = (cube->wavelengths[b] - lo) * m->lam_scale;
-    } else {
-        m->lam_lo = 0.0;
-        m->lam_scale = 1.0 / C;
-        for (uint32_t b = 0; b < C; b++) m->lam[b] = (double)b / C;
-    }
-    return HINER_OK;
+    return t->wq;
 }
 
 /* One optimizer step on band b: forward, loss, backward, Adam. */
-static void train_step(trainer *t, uint32_t b, float lr, hn_band_loss *L)
+static void train_step(trainer *t, const hn_train_cfg *cfg, uint32_t b, float lr, hn_band_loss *L)
 {
     hiner_model *m = t->m;
     const hiner_plan *pl = &m->plan;
@@ -119,19 +60,131 @@ static void train_step(trainer *t, uint32_t b, float lr, hn_band_loss *L)
     const size_t n = (size_t)pl->width * pl->height;
     const size_t band = (size_t)pl->pad_height * pl->pad_width;
     const size_t off = (size_t)pl->pad_top * pl->pad_width + pl->pad_left;
-    const float *tgt = t->target + (size_t)b * n;
-    const uint8_t *vb = t->valid ? t->valid + (size_t)b * n : NULL;
+    const float *tgt = t->d->target + (size_t)b * n;
+    const uint8_t *vb = hn_model_valid(m, b);
+    const float *w = forward_weights(t, cfg);
 
     memset(t->grads, 0, m->net.n_params * sizeof(float));
-    hn_encoder_forward(&m->net, m->net.params, A, m->lam[b], A->emb);
-    hn_decoder_forward(&m->net, m->net.params, A, A->emb);
+    hn_encoder_forward(&m->net, w, A, m->lam[b], A->emb);
+    hn_decoder_forward(&m->net, w, A, A->emb);
     loss_forward(L, A->out + off, pl->pad_width, tgt, vb, pl->height, pl->width);
     memset(A->dout, 0, band * sizeof(float));
     loss_backward(A->dout + off, pl->pad_width, L, A->out + off, tgt, vb, pl->height, pl->width,
                   t->w_l1, t->w_cam);
-    hn_decoder_backward(&m->net, m->net.params, t->grads, A);
-    hn_encoder_backward(&m->net, m->net.params, t->grads, A);
+    hn_decoder_backward(&m->net, w, t->grads, A);
+    hn_encoder_backward(&m->net, w, t->grads, A);
     adam_update(&t->adam, m->net.params, t->grads, t->adam_m, t->adam_v, m->net.n_params, lr);
+}
+
+hiner_status hn_train(hiner_model *m, const hn_data *d, const hn_train_cfg *cfg,
+                      hiner_train_report *rep)
+{
+    hiner_status st = HINER_OK;
+    const hn_log *lg = &cfg->log;
+    const hiner_plan *pl = &m->plan;
+    const uint32_t C = pl->bands;
+    trainer t;
+    memset(&t, 0, sizeof t);
+    t.m = m;
+    t.d = d;
+    HN_GOTO_FWD(hn_acts_init(&t.A, pl, 1));
+    t.grads = hn_calloc(m->net.n_params, sizeof(float));
+    t.adam_m = hn_calloc(m->net.n_params, sizeof(float));
+    t.adam_v = hn_calloc(m->net.n_params, sizeof(float));
+    t.order = hn_malloc(C, sizeof(uint32_t));
+    HN_GOTO_IF(!t.grads || !t.adam_m || !t.adam_v || !t.order, HINER_E_NOMEM);
+    if (cfg->qat_bits) {
+        t.wq = hn_calloc(m->net.n_params, sizeof(float));
+        HN_GOTO_IF(!t.wq, HINER_E_NOMEM);
+    }
+    adam_init(&t.adam);
+    t.w_l1 = cfg->w_l1;
+    t.w_cam = cfg->w_cam;
+    hn_gemm_set_threads(cfg->threads > 0 ? cfg->threads : 1);
+    hn_rng rng;
+    hn_rng_seed(&rng, cfg->seed ^ 0x5eedba5eULL);
+
+    const uint64_t total = (uint64_t)cfg->epochs * C;
+    const char *what = cfg->what ? cfg->what : "training";
+    uint64_t step = 0;
+    double t0 = hn_seconds(), ep_loss = 0, ep_psnr = 0;
+    char msg[128];
+    for (int e = 0; e < cfg->epochs; e++) {
+        for (uint32_t b = 0; b < C; b++) t.order[b] = b;
+        for (uint32_t b = C; b > 1; b--) { /* Fisher-Yates */
+            uint32_t j = hn_rng_below(&rng, b);
+            uint32_t tmp = t.order[b - 1];
+            t.order[b - 1] = t.order[j];
+            t.order[j] = tmp;
+        }
+        double sum_loss = 0, sum_psnr = 0;
+        uint32_t counted = 0;
+        for (uint32_t i = 0; i < C; i++, step++) {
+            hn_band_loss L;
+            float lr = lr_schedule(step, total, cfg->lr, cfg->warmup);
+            train_step(&t, cfg, t.order[i], lr, &L);
+            if (L.n) {
+                sum_loss += cfg->w_l1 * L.l1 + cfg->w_cam * L.cam;
+                sum_psnr += -10.0 * log10(L.mse > 1e-12 ? L.mse : 1e-12);
+                counted++;
+            }
+            if (cfg->progress) {
+                double f = cfg->progress_lo + (cfg->progress_hi - cfg->progress_lo) *
+                                                  (double)(step + 1) / (double)total;
+                snprintf(msg, sizeof msg, "%s, epoch %d/%d", what, e + 1, cfg->epochs);
+                if (!cfg->progress(f, msg, cfg->progress_user)) {
+                    hn_logf(lg, 1, "%s cancelled at epoch %d", what, e + 1);
+                    HN_GOTO_IF(1, HINER_E_ABORTED);
+                }
+            }
+        }
+        ep_loss = counted ? sum_loss / counted : 0;
+        ep_psnr = counted ? sum_psnr / counted : 0;
+        int level = (e + 1 == cfg->epochs || (e + 1) % 10 == 0) ? 2 : 3;
+        hn_logf(lg, level, "%s epoch %d/%d loss %.5f psnr %.2f dB lr %.2e %.1f s", what, e + 1,
+                cfg->epochs, ep_loss, ep_psnr,
+                (double)lr_schedule(step, total, cfg->lr, cfg->warmup), hn_seconds() - t0);
+    }
+    if (rep) {
+        rep->epochs_done = cfg->epochs;
+        rep->final_loss = ep_loss;
+        rep->final_psnr = ep_psnr;
+        rep->seconds = hn_seconds() - t0;
+        rep->steps = step;
+    }
+fail:
+    trainer_free(&t);
+    return st;
+}
+
+hiner_status hn_model_compute_embeddings(hiner_model *m)
+{
+    if (!m->acts_ready) {
+        HN_FORWARD(hn_acts_init(&m->acts, &m->plan, 0));
+        m->acts_ready = 1;
+    }
+    const size_t E = (size_t)m->plan.embed_channels * m->plan.embed_height * m->plan.embed_width;
+    for (uint32_t b = 0; b < m->plan.bands; b++)
+        hn_encoder_forward(&m->net, m->net.params, &m->acts, m->lam[b], m->embed + (size_t)b * E);
+    return HINER_OK;
+}
+
+void hn_cfg_from_params(hn_train_cfg *cfg, const hiner_params *p)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->epochs = p->epochs;
+    cfg->lr = p->lr;
+    cfg->warmup = p->warmup;
+    cfg->w_l1 = p->w_l1;
+    cfg->w_cam = p->w_cam;
+    cfg->seed = p->seed;
+    cfg->threads = p->threads;
+    cfg->progress = p->progress;
+    cfg->progress_user = p->progress_user;
+    cfg->progress_lo = 0.0;
+    cfg->progress_hi = 1.0;
+    cfg->log.fn = p->log;
+    cfg->log.user = p->log_user;
 }
 
 hiner_status hiner_train(const hiner_cube *cube, const hiner_params *p, hiner_model **out,
@@ -145,97 +198,26 @@ hiner_status hiner_train(const hiner_cube *cube, const hiner_params *p, hiner_mo
     hiner_status st = HINER_OK;
     hiner_plan plan;
     HN_FORWARD(hn_plan_make(p, cube->width, cube->height, cube->bands, &plan, &lg));
-
-    trainer t;
-    memset(&t, 0, sizeof t);
-    HN_FORWARD(hn_model_alloc(&t.m, &plan));
-    hiner_model *m = t.m;
+    hn_data d;
+    HN_FORWARD(hn_data_load(&d, cube, &lg));
+    hiner_model *m = NULL;
+    HN_GOTO_FWD(hn_model_alloc(&m, &plan));
     m->log = lg;
-    m->has_nodata = cube->has_nodata;
-    m->nodata = cube->nodata;
-    const uint32_t C = cube->bands;
-    HN_GOTO_FWD(set_wavelengths(m, cube, &lg));
-    HN_GOTO_FWD(load_cube(&t, cube, &lg));
-
+    HN_GOTO_FWD(hn_model_take_data(m, &d));
     hn_rng rng;
     hn_rng_seed(&rng, p->seed);
     hn_net_init_weights(&m->net, &rng);
-    HN_GOTO_FWD(hn_acts_init(&t.A, &plan, 1));
-    t.grads = hn_calloc(m->net.n_params, sizeof(float));
-    t.adam_m = hn_calloc(m->net.n_params, sizeof(float));
-    t.adam_v = hn_calloc(m->net.n_params, sizeof(float));
-    t.order = hn_malloc(C, sizeof(uint32_t));
-    HN_GOTO_IF(!t.grads || !t.adam_m || !t.adam_v || !t.order, HINER_E_NOMEM);
-    adam_init(&t.adam);
-    t.w_l1 = p->w_l1;
-    t.w_cam = p->w_cam;
-    int threads = p->threads > 0 ? p->threads : 1;
-    hn_gemm_set_threads(threads);
-
-    hn_logf(&lg, 2, "plan: %ux%u padded to %ux%u, %d stages, widths %d..%d, embedding %dx%dx%d, "
-            "decoder %llu + embeddings %llu + encoder %llu parameters, %.1f MMAC per band",
-            plan.width, plan.height, plan.pad_width, plan.pad_height, plan.n_stages,
-            plan.widths[0], plan.widths[plan.n_stages], plan.embed_channels, plan.embed_height,
-            plan.embed_width, (unsigned long long)plan.decoder_params,
-            (unsigned long long)plan.embedding_params, (unsigned long long)plan.encoder_params,
-            plan.forward_macs * 1e-6);
-
-    const uint64_t total = (uint64_t)p->epochs * C;
-    uint64_t step = 0;
-    double t0 = hn_seconds(), ep_loss = 0, ep_psnr = 0;
-    char msg[128];
-    for (int e = 0; e < p->epochs; e++) {
-        for (uint32_t b = 0; b < C; b++) t.order[b] = b;
-        for (uint32_t b = C; b > 1; b--) { /* Fisher-Yates */
-            uint32_t j = hn_rng_below(&rng, b);
-            uint32_t tmp = t.order[b - 1];
-            t.order[b - 1] = t.order[j];
-            t.order[j] = tmp;
-        }
-        double sum_loss = 0, sum_psnr = 0;
-        uint32_t counted = 0;
-        for (uint32_t i = 0; i < C; i++, step++) {
-            hn_band_loss L;
-            float lr = lr_schedule(step, total, p->lr, p->warmup);
-            train_step(&t, t.order[i], lr, &L);
-            if (L.n) {
-                sum_loss += p->w_l1 * L.l1 + p->w_cam * L.cam;
-                sum_psnr += -10.0 * log10(L.mse > 1e-12 ? L.mse : 1e-12);
-                counted++;
-            }
-            if (p->progress) {
-                snprintf(msg, sizeof msg, "epoch %d/%d", e + 1, p->epochs);
-                if (!p->progress((double)(step + 1) / (double)total, msg, p->progress_user)) {
-                    hn_logf(&lg, 1, "training cancelled at epoch %d", e + 1);
-                    st = HINER_E_ABORTED;
-                    goto fail;
-                }
-            }
-        }
-        ep_loss = counted ? sum_loss / counted : 0;
-        ep_psnr = counted ? sum_psnr / counted : 0;
-        int level = (e + 1 == p->epochs || (e + 1) % 10 == 0) ? 2 : 3;
-        hn_logf(&lg, level, "epoch %d/%d loss %.5f psnr %.2f dB lr %.2e %.1f s", e + 1, p->epochs,
-                ep_loss, ep_psnr, (double)lr_schedule(step, total, p->lr, p->warmup),
-                hn_seconds() - t0);
-    }
-    /* the stored bands' embeddings: the encoder at each band's wavelength */
-    const size_t E = t.A.embed_len;
-    for (uint32_t b = 0; b < C; b++)
-        hn_encoder_forward(&m->net, m->net.params, &t.A, m->lam[b], m->embed + (size_t)b * E);
+    hn_log_plan(&lg, &plan);
+    hn_train_cfg cfg;
+    hn_cfg_from_params(&cfg, p);
+    HN_GOTO_FWD(hn_train(m, &d, &cfg, report));
+    HN_GOTO_FWD(hn_model_compute_embeddings(m));
     m->has_encoder = 1;
-    if (report) {
-        report->epochs_done = p->epochs;
-        report->final_loss = ep_loss;
-        report->final_psnr = ep_psnr;
-        report->seconds = hn_seconds() - t0;
-        report->steps = step;
-    }
-    trainer_free(&t);
+    hn_data_free(&d);
     *out = m;
     return HINER_OK;
 fail:
-    trainer_free(&t);
-    hiner_model_free(t.m);
+    hn_data_free(&d);
+    hiner_model_free(m);
     return st;
 }

@@ -1,0 +1,125 @@
+/*
+ * quant.c - uniform weight quantization (paper Eq. 5): q = round((w - min) / scale) in
+ * [0, 2^b), with min and scale stored as float16 per tensor or per row (first dimension),
+ * whichever gives the lower squared error. min is rounded down and scale up to float16,
+ * so every value stays inside the coded range.
+ */
+#include <math.h>
+
+#include "quant.h"
+
+void hn_qtensor_free(hn_qtensor *qt)
+{
+    if (!qt) return;
+    hn_free(qt->q);
+    hn_free(qt->side);
+    memset(qt, 0, sizeof *qt);
+}
+
+/* Quantizes one group of n values at `levels` = 2^bits - 1; returns the squared error. */
+static double quant_group(uint16_t *q, uint16_t *side, const float *w, size_t n, uint32_t levels)
+{
+    float mn = INFINITY, mx = -INFINITY;
+    for (size_t i = 0; i < n; i++) {
+        mn = fminf(mn, w[i]);
+        mx = fmaxf(mx, w[i]);
+    }
+    if (n == 0) mn = mx = 0.0f;
+    uint16_t hmin = hn_f32_to_f16_dir(mn, -1);
+    float fmin = hn_f16_to_f32(hmin);
+    float need = (mx - fmin) / (float)levels;
+    uint16_t hscale = need > 0.0f ? hn_f32_to_f16_dir(need, +1) : 0;
+    float fscale = hn_f16_to_f32(hscale);
+    side[0] = hmin;
+    side[1] = hscale;
+    double err = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        float v = fscale > 0.0f ? nearbyintf((w[i] - fmin) / fscale) : 0.0f;
+        if (v < 0.0f) v = 0.0f;
+        if (v > (float)levels) v = (float)levels;
+        q[i] = (uint16_t)v;
+        double d = (double)(fmin + (float)q[i] * fscale) - w[i];
+        err += d * d;
+    }
+    return err;
+}
+
+hiner_status hn_quantize(hn_qtensor *qt, const float *w, size_t rows, size_t cols, int bits,
+                         int mode, double *sq_err)
+{
+    HN_CHECK(bits < 1 || bits > 16 || mode < -1 || mode > 1 || rows == 0, HINER_E_INVALID_ARG);
+    size_t n;
+    HN_CHECK(!hn_mul_size(rows, cols, &n), HINER_E_LIMIT);
+    for (size_t i = 0; i < n; i++)
+        HN_CHECK(!isfinite(w[i]) || fabsf(w[i]) > 60000.0f, HINER_E_INVALID_ARG);
+    memset(qt, 0, sizeof *qt);
+    const uint32_t levels = (1u << bits) - 1;
+    uint16_t *q0 = hn_malloc(n, sizeof(uint16_t)), *q1 = hn_malloc(n, sizeof(uint16_t));
+    uint16_t *s0 = hn_malloc(2, sizeof(uint16_t)), *s1 = hn_malloc(2 * rows, sizeof(uint16_t));
+    if (!q0 || !q1 || !s0 || !s1) {
+        hn_free(q0), hn_free(q1), hn_free(s0), hn_free(s1);
+        return HINER_E_NOMEM;
+    }
+    double e0 = INFINITY, e1 = INFINITY;
+    if (mode != 1) e0 = quant_group(q0, s0, w, n, levels);
+    if (mode != 0) {
+        e1 = 0.0;
+        for (size_t r = 0; r < rows; r++)
+            e1 += quant_group(q1 + r * cols, s1 + 2 * r, w + r * cols, cols, levels);
+    }
+    int use1 = e1 < e0;
+    qt->bits = bits;
+    qt->mode = use1;
+    qt->rows = rows;
+    qt->cols = cols;
+    qt->q = use1 ? q1 : q0;
+    qt->side = use1 ? s1 : s0;
+    hn_free(use1 ? q0 : q1);
+    hn_free(use1 ? s0 : s1);
+    if (sq_err) *sq_err = use1 ? e1 : e0;
+    return HINER_OK;
+}
+
+void hn_dequantize(float *w, const hn_qtensor *qt)
+{
+    for (size_t r = 0; r < qt->rows; r++) {
+        const uint16_t *s = qt->mode ? qt->side + 2 * r : qt->side;
+        float fmin = hn_f16_to_f32(s[0]), fscale = hn_f16_to_f32(s[1]);
+        const uint16_t *q = qt->q + r * qt->cols;
+        float *o = w + r * qt->cols;
+        for (size_t i = 0; i < qt->cols; i++) o[i] = fmin + (float)q[i] * fscale;
+    }
+}
+
+size_t hn_qtensor_side_count(const hn_qtensor *qt)
+{
+    return qt->mode ? 2 * qt->rows : 2;
+}
+
+/* One group's fake quantization: the values as they would decode. */
+static void fake_group(float *out, const float *w, size_t n, uint32_t levels)
+{
+    float mn = INFINITY, mx = -INFINITY;
+    for (size_t i = 0; i < n; i++) {
+        mn = fminf(mn, w[i]);
+        mx = fmaxf(mx, w[i]);
+    }
+    float fmin = hn_f16_to_f32(hn_f32_to_f16_dir(n ? mn : 0.0f, -1));
+    float need = (mx - fmin) / (float)levels;
+    float fscale = need > 0.0f ? hn_f16_to_f32(hn_f32_to_f16_dir(need, +1)) : 0.0f;
+    for (size_t i = 0; i < n; i++) {
+        float v = fscale > 0.0f ? nearbyintf((w[i] - fmin) / fscale) : 0.0f;
+        v = fminf(fmaxf(v, 0.0f), (float)levels);
+        out[i] = fmin + v * fscale;
+    }
+}
+
+void hn_fake_quant(float *out, const float *w, size_t rows, size_t cols, int bits, int mode)
+{
+    const uint32_t levels = (1u << bits) - 1;
+    if (mode == 0) {
+        fake_group(out, w, rows * cols, levels);
+        return;
+    }
+    for (size_t r = 0; r < rows; r++) fake_group(out + r * cols, w + r * cols, cols, levels);
+}

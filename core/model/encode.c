@@ -1,0 +1,541 @@
+/*
+ * encode.c - a cube to a .hiner file: read and normalise the cube, size the network so the
+ * whole file (metadata included) lands on the requested rate, train, quantize (paper
+ * Eq. 5) with per-tensor bit widths fitted to the target, optionally fine-tune with the
+ * quantization in the loop, entropy code, and write the chunks of docs/format.md.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "../codec/container.h"
+#include "fileio.h"
+
+/* The stored tensors: the decoder's, then the encoder's or the embedding table. */
+typedef struct qset {
+    int nt;
+    const float *src[HN_MAX_TENSORS];
+    float *dst[HN_MAX_TENSORS];   /* where the restored values go */
+    size_t rows[HN_MAX_TENSORS], cols[HN_MAX_TENSORS];
+    int net_index[HN_MAX_TENSORS]; /* tensor of the net, -1 for the embedding table */
+    int bits[HN_MAX_TENSORS];
+    hn_qtensor qt[HN_MAX_TENSORS];
+    int n_dec;                     /* the first n_dec tensors go to DECO */
+    hn_buf deco, rest;             /* payloads at the last measure */
+    int method;
+} qset;
+
+static void qset_clear(qset *q)
+{
+    for (int t = 0; t < q->nt; t++) hn_qtensor_free(&q->qt[t]);
+    hn_buf_free(&q->deco);
+    hn_buf_free(&q->rest);
+}
+
+static void qset_init(qset *q, hiner_model *m, int store_encoder, int bits)
+{
+    memset(q, 0, sizeof *q);
+    hn_net *net = &m->net;
+    for (int t = HN_T_CONV0_W; t < net->n_tensors; t++) {
+        int k = q->nt++;
+        q->src[k] = q->dst[k] = net->params + net->t[t].off;
+        q->rows[k] = net->t[t].shape[0];
+        q->cols[k] = net->t[t].n / net->t[t].shape[0];
+        q->net_index[k] = t;
+    }
+    q->n_dec = q->nt;
+    if (store_encoder) {
+        for (int t = 0; t < HN_T_CONV0_W; t++) {
+            int k = q->nt++;
+            q->src[k] = q->dst[k] = net->params + net->t[t].off;
+            q->rows[k] = net->t[t].shape[0];
+            q->cols[k] = net->t[t].n / net->t[t].shape[0];
+            q->net_index[k] = t;
+        }
+    } else {
+        int k = q->nt++;
+        q->src[k] = q->dst[k] = m->embed;
+        q->rows[k] = m->plan.bands;
+        q->cols[k] = (size_t)m->plan.embed_channels * m->plan.embed_height * m->plan.embed_width;
+        q->net_index[k] = -1;
+    }
+    for (int t = 0; t < q->nt; t++) q->bits[t] = bits;
+}
+
+/* Quantizes every tensor at its bit width and codes the payloads; *bytes is what they
+ * take. method 0 tries both coders and keeps the smaller. */
+static hiner_status qset_measure(qset *q, int method, uint64_t *bytes)
+{
+    for (int t = 0; t < q->nt; t++) {
+        hn_qtensor_free(&q->qt[t]);
+        HN_FORWARD(hn_quantize(&q->qt[t], q->src[t], q->rows[t], q->cols[t], q->bits[t], -1, NULL));
+    }
+    int methods[2] = {HN_ENTROPY_HUFFMAN, HN_ENTROPY_ARITH}, nm = 2;
+    if (method) {
+        methods[0] = method;
+        nm = 1;
+    }
+    uint64_t best = UINT64_MAX;
+    for (int i = 0; i < nm; i++) {
+        hn_buf a, b;
+        hn_buf_init(&a);
+        hn_buf_init(&b);
+        hiner_status st = hn_pl_tensors(&a, methods[i], q->qt, (size_t)q->n_dec);
+        if (st == HINER_OK)
+            st = hn_pl_tensors(&b, methods[i], q->qt + q->n_dec, (size_t)(q->nt - q->n_dec));
+        if (st != HINER_OK) {
+            hn_buf_free(&a);
+            hn_buf_free(&b);
+            return st;
+        }
+        uint64_t size = a.n + b.n;
+        if (size < best) {
+            best = size;
+            hn_buf_free(&q->deco);
+            hn_buf_free(&q->rest);
+            q->deco = a;
+            q->rest = b;
+            q->method = methods[i];
+        } else {
+            hn_buf_free(&a);
+            hn_buf_free(&b);
+        }
+    }
+    *bytes = best;
+    return HINER_OK;
+}
+
+/* Restores the quantized values into the model (what a reader of the file will see). */
+static void qset_restore(qset *q)
+{
+    for (int t = 0; t < q->nt; t++) hn_dequantize(q->dst[t], &q->qt[t]);
+}
+
+/* Bit widths so that fixed + payloads lands on the target: uniform steps first, then
+ * single tensors, largest first, approaching the target from below. */
+static hiner_status fit_bits(qset *q, int method, uint64_t fixed, uint64_t target,
+                             uint64_t *total, const hn_log *lg)
+{
+    uint64_t s;
+    HN_FORWARD(qset_measure(q, method, &s));
+    int lo_bits = 4, hi_bits = 16;
+    while (fixed + s > target) {
+        int can = 0;
+        for (int t = 0; t < q->nt; t++) can |= q->bits[t] > lo_bits;
+        if (!can) break;
+        for (int t = 0; t < q->nt; t++)
+            if (q->bits[t] > lo_bits) q->bits[t]--;
+        HN_FORWARD(qset_measure(q, method, &s));
+    }
+    while (fixed + s < target * 0.9) {
+        int can = 0, saved[HN_MAX_TENSORS];
+        for (int t = 0; t < q->nt; t++) can |= q->bits[t] < hi_bits;
+        if (!can) break;
+        memcpy(saved, q->bits, sizeof saved);
+        for (int t = 0; t < q->nt; t++)
+            if (q->bits[t] < hi_bits) q->bits[t]++;
+        uint64_t s2;
+        HN_FORWARD(qset_measure(q, method, &s2));
+        if (fixed + s2 > target) {
+            memcpy(q->bits, saved, sizeof saved);
+            HN_FORWARD(qset_measure(q, method, &s));
+            break;
+        }
+        s = s2;
+    }
+    /* fine steps, largest tensors first */
+    int order[HN_MAX_TENSORS];
+    for (int t = 0; t < q->nt; t++) order[t] = t;
+    for (int i = 1; i < q->nt; i++)
+        for (int j = i; j > 0 && q->rows[order[j]] * q->cols[order[j]] >
+                                    q->rows[order[j - 1]] * q->cols[order[j - 1]]; j--) {
+            int x = order[j];
+            order[j] = order[j - 1];
+            order[j - 1] = x;
+        }
+    for (int pass = 0; pass < 2; pass++) {
+        for (int i = 0; i < q->nt; i++) {
+            int t = order[i];
+            if (fixed + s > target && q->bits[t] > 3) {
+                q->bits[t]--;
+                HN_FORWARD(qset_measure(q, method, &s));
+            } else if (fixed + s < target * 0.98 && q->bits[t] < hi_bits) {
+                q->bits[t]++;
+                uint64_t s2;
+                HN_FORWARD(qset_measure(q, method, &s2));
+                if (fixed + s2 > target) {
+                    q->bits[t]--;
+                    HN_FORWARD(qset_measure(q, method, &s));
+                } else {
+                    s = s2;
+                }
+            }
+        }
+    }
+    *total = fixed + s;
+    hn_logf(lg, 3, "rate fit: %llu bytes for a target of %llu", (unsigned long long)*total,
+            (unsigned long long)target);
+    return HINER_OK;
+}
+
+/* Mean per-band PSNR of the model against the normalised training data. */
+static hiner_status psnr_data(hiner_model *m, const hn_data *d, double *psnr)
+{
+    const size_t n = (size_t)d->W * d->H;
+    float *dec = hn_malloc(n, sizeof(float));
+    HN_CHECK(!dec, HINER_E_NOMEM);
+    const size_t E = (size_t)m->plan.embed_channels * m->plan.embed_height * m->plan.embed_width;
+    double sum = 0;
+    uint32_t counted = 0;
+    hiner_status st = HINER_OK;
+    for (uint32_t b = 0; b < d->C; b++) {
+        HN_GOTO_FWD(hn_model_decode_norm(m, m->embed + (size_t)b * E, dec));
+        const float *t = d->target + (size_t)b * n;
+        const uint8_t *v = hn_model_valid(m, b);
+        double se = 0;
+        size_t nv = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (v && !v[i]) continue;
+            double e = (double)dec[i] - t[i];
+            se += e * e;
+            nv++;
+        }
+        if (!nv) continue;
+        double mse = se / (double)nv;
+        sum += -10.0 * log10(mse > 1e-12 ? mse : 1e-12);
+        counted++;
+    }
+    *psnr = counted ? sum / counted : 0.0;
+fail:
+    hn_free(dec);
+    return st;
+}
+
+static void training_text(char *s, size_t n, const hiner_params *p, int qat, double secs,
+                          double pf, double pq, int method)
+{
+    snprintf(s, n,
+             "library=%s\nepochs=%d\nlr=%g\nwarmup=%g\nloss=%g*L1+%g*CAM\nseed=%llu\n"
+             "qat_epochs=%d\ntrain_seconds=%9.1f\npsnr_float=%6.2f\npsnr_quantized=%6.2f\n"
+             "entropy=%s\n",
+             hiner_version_string(), p->epochs, (double)p->lr, (double)p->warmup,
+             (double)p->w_l1, (double)p->w_cam, (unsigned long long)p->seed, qat, secs, pf, pq,
+             method == HN_ENTROPY_HUFFMAN ? "huffman" : "arith");
+}
+
+typedef struct fixed_parts {
+    hn_buf info, band, mask, wave, geo, meta, trng, arch;
+    int has_mask, has_wave, has_geo, has_meta;
+} fixed_parts;
+
+static void fixed_free(fixed_parts *f)
+{
+    hn_buf_free(&f->info);
+    hn_buf_free(&f->band);
+    hn_buf_free(&f->mask);
+    hn_buf_free(&f->wave);
+    hn_buf_free(&f->geo);
+    hn_buf_free(&f->meta);
+    hn_buf_free(&f->trng);
+    hn_buf_free(&f->arch);
+}
+
+static int meta_has_records(const hiner_meta *m, uint32_t C)
+{
+    if (!m) return 0;
+    if (m->n_items) return 1;
+    for (uint32_t k = 0; k < C; k++) {
+        if (m->band_descriptions && m->band_descriptions[k] && m->band_descriptions[k][0])
+            return 1;
+        if (m->color_interp && m->color_interp[k]) return 1;
+    }
+    return 0;
+}
+
+static hiner_status build_fixed(fixed_parts *f, const hn_data *d, const hiner_meta *meta)
+{
+    memset(f, 0, sizeof *f);
+    f->has_mask = d->valid != NULL;
+    f->has_wave = d->wavelengths != NULL;
+    f->has_geo = !hn_geo_empty(meta);
+    f->has_meta = meta_has_records(meta, d->C);
+    hn_pl_info(&f->info, d, f->has_mask, f->has_wave);
+    HN_FORWARD(hn_pl_band(&f->band, d->band_min, d->band_max, d->C));
+    if (f->has_mask) HN_FORWARD(hn_pl_mask(&f->mask, d));
+    if (f->has_wave) HN_FORWARD(hn_pl_wave(&f->wave, d, meta));
+    if (f->has_geo) HN_FORWARD(hn_pl_geo(&f->geo, meta));
+    if (f->has_meta) HN_FORWARD(hn_pl_meta(&f->meta, meta, d->C));
+    HN_CHECK(f->info.err, HINER_E_NOMEM);
+    return HINER_OK;
+}
+
+static uint64_t fixed_bytes(const fixed_parts *f)
+{
+    uint64_t n = HN_HEADER_BYTES + 2 * HN_CHUNK_OVERHEAD; /* header, INFO and END! framing */
+    n += f->info.n + HN_CHUNK_OVERHEAD + f->band.n + HN_CHUNK_OVERHEAD + f->trng.n;
+    if (f->has_mask) n += HN_CHUNK_OVERHEAD + f->mask.n;
+    if (f->has_wave) n += HN_CHUNK_OVERHEAD + f->wave.n;
+    if (f->has_geo) n += HN_CHUNK_OVERHEAD + f->geo.n;
+    if (f->has_meta) n += HN_CHUNK_OVERHEAD + f->meta.n;
+    n += HN_CHUNK_OVERHEAD + f->arch.n + 2 * HN_CHUNK_OVERHEAD; /* ARCH, DECO, ENCO/EMBD */
+    return n;
+}
+
+static void assemble(hn_buf *out, const fixed_parts *f, const qset *q, int store_encoder,
+                     hiner_bits *bits)
+{
+    hn_file_header(out);
+    hn_chunk_put(out, "INFO", 1, f->info.p, f->info.n);
+    hn_chunk_put(out, "BAND", 1, f->band.p, f->band.n);
+    if (f->has_mask) hn_chunk_put(out, "MASK", 1, f->mask.p, f->mask.n);
+    if (f->has_wave) hn_chunk_put(out, "WAVE", 1, f->wave.p, f->wave.n);
+    if (f->has_geo) hn_chunk_put(out, "GEO ", 0, f->geo.p, f->geo.n);
+    if (f->has_meta) hn_chunk_put(out, "META", 0, f->meta.p, f->meta.n);
+    hn_chunk_put(out, "TRNG", 0, f->trng.p, f->trng.n);
+    hn_chunk_put(out, "ARCH", 1, f->arch.p, f->arch.n);
+    hn_chunk_put(out, "DECO", 1, q->deco.p, q->deco.n);
+    hn_chunk_put(out, store_encoder ? "ENCO" : "EMBD", 1, q->rest.p, q->rest.n);
+    hn_chunk_put(out, "END!", 1, NULL, 0);
+    memset(bits, 0, sizeof *bits);
+    bits->total = out->n;
+    bits->decoder = f->arch.n + q->deco.n;
+    if (store_encoder) bits->encoder = q->rest.n;
+    else bits->embeddings = q->rest.n;
+    bits->metadata = f->band.n + f->mask.n + f->wave.n + f->geo.n + f->meta.n + f->trng.n;
+    bits->header = bits->total - bits->decoder - bits->encoder - bits->embeddings - bits->metadata;
+}
+
+/* Everything up to the finished file in memory. */
+static hiner_status encode_to_buf(const hiner_cube *cube, const hiner_meta *meta,
+                                  const hiner_params *p, hn_buf *file, hiner_encode_report *rep)
+{
+    HN_CHECK(!cube || !p, HINER_E_INVALID_ARG);
+    HN_FORWARD(hiner_params_validate(p));
+    HN_FORWARD(hn_cube_check(cube));
+    const hn_log lg = {p->log, p->log_user};
+    hiner_status st = HINER_OK;
+    hn_data d;
+    fixed_parts f;
+    qset q;
+    hiner_model *m = NULL;
+    memset(&f, 0, sizeof f);
+    memset(&q, 0, sizeof q);
+    HN_FORWARD(hn_data_load(&d, cube, &lg));
+    const uint32_t W = d.W, H = d.H, C = d.C;
+    const double samples = (double)W * H * C;
+    const int paper = p->model_bytes > 0;
+    uint64_t target = p->size_bytes ? p->size_bytes : (uint64_t)llround(p->bpppb * samples / 8.0);
+    char trng[512];
+    training_text(trng, sizeof trng, p, 0, 0.0, 0.0, 0.0, HN_ENTROPY_ARITH);
+    HN_GOTO_FWD(build_fixed(&f, &d, meta));
+    HN_GOTO_FWD(hn_pl_text(&f.trng, trng));
+
+    /* size the network for what the metadata leaves */
+    hiner_plan plan;
+    {
+        hn_buf arch;
+        hn_buf_init(&arch);
+        hiner_plan tmp;
+        memset(&tmp, 0, sizeof tmp);
+        tmp.n_stages = HINER_MAX_STAGES;
+        hn_pl_arch(&arch, &tmp, 0, 0, 0); /* the ARCH payload's size for the largest depth */
+        f.arch.n = arch.n;
+        hn_buf_free(&arch);
+    }
+    uint64_t fixed = fixed_bytes(&f);
+    f.arch.n = 0;
+    if (paper) {
+        HN_GOTO_FWD(hn_plan_make(p, W, H, C, &plan, &lg));
+        target = 0;
+    } else {
+        if (target <= fixed) {
+            hn_logf(&lg, 0, "the metadata alone takes %llu bytes (%.4f bpppb): a target of %llu "
+                    "bytes (%.4f bpppb) cannot hold a network", (unsigned long long)fixed,
+                    fixed * 8.0 / samples, (unsigned long long)target, target * 8.0 / samples);
+            HN_GOTO_IF(1, HINER_E_BUDGET);
+        }
+        st = hn_plan_for_bytes(p, W, H, C, (double)(target - fixed), HN_BETA(p->quant_bits),
+                               &plan, &lg);
+        if (st == HINER_E_BUDGET)
+            hn_logf(&lg, 0, "%.4f bpppb is below the smallest file for this %ux%ux%u cube",
+                    target * 8.0 / samples, W, H, C);
+        HN_GOTO_FWD(st);
+    }
+    hn_log_plan(&lg, &plan);
+
+    /* train */
+    HN_GOTO_FWD(hn_model_alloc(&m, &plan));
+    m->log = lg;
+    HN_GOTO_FWD(hn_model_take_data(m, &d)); /* d keeps the normalised bands */
+    hn_rng rng;
+    hn_rng_seed(&rng, p->seed);
+    hn_net_init_weights(&m->net, &rng);
+    int qat = p->qat_epochs >= 0 ? p->qat_epochs : HN_AUTO_QAT(p->epochs);
+    hn_train_cfg cfg;
+    hn_cfg_from_params(&cfg, p);
+    cfg.progress_hi = qat ? 0.92 : 0.98;
+    hiner_train_report tr;
+    HN_GOTO_FWD(hn_train(m, &d, &cfg, &tr));
+    HN_GOTO_FWD(hn_model_compute_embeddings(m));
+    double psnr_float = 0;
+    HN_GOTO_FWD(psnr_data(m, &d, &psnr_float));
+
+    /* quantize to the rate, fine-tune with the quantization in the loop, quantize again */
+    const int store_enc = p->store_encoder;
+    qset_init(&q, m, store_enc, p->quant_bits);
+    uint64_t total = 0;
+    f.arch.n = 0;
+    hn_pl_arch(&f.arch, &plan, m->wavelengths ? 1 : 0, m->lam_lo, m->lam_scale);
+    fixed = fixed_bytes(&f);
+    if (paper) {
+        HN_GOTO_FWD(qset_measure(&q, p->entropy, &total));
+        total += fixed;
+    } else {
+        HN_GOTO_FWD(fit_bits(&q, p->entropy, fixed, target, &total, &lg));
+    }
+    if (qat > 0) {
+        int qb[HN_MAX_TENSORS] = {0}, qm[HN_MAX_TENSORS] = {0};
+        for (int t = 0; t < q.nt; t++)
+            if (q.net_index[t] >= 0) {
+                qb[q.net_index[t]] = q.bits[t];
+                qm[q.net_index[t]] = q.qt[t].mode;
+            }
+        hn_train_cfg qc = cfg;
+        qc.epochs = qat;
+        qc.lr = p->lr * 0.1f;
+        qc.warmup = 0.0f;
+        qc.seed = p->seed + 1;
+        qc.qat_bits = qb;
+        qc.qat_mode = qm;
+        qc.progress_lo = cfg.progress_hi;
+        qc.progress_hi = 0.98;
+        qc.what = "fine-tuning";
+        hiner_train_report qr;
+        HN_GOTO_FWD(hn_train(m, &d, &qc, &qr));
+        tr.seconds += qr.seconds;
+        tr.steps += qr.steps;
+        if (!store_enc) HN_GOTO_FWD(hn_model_compute_embeddings(m));
+        if (paper) {
+            HN_GOTO_FWD(qset_measure(&q, p->entropy, &total));
+            total += fixed;
+        } else {
+            HN_GOTO_FWD(fit_bits(&q, p->entropy, fixed, target, &total, &lg));
+        }
+    }
+    if (!paper && (total > target * 1.05 || total < target * 0.95)) {
+        hn_logf(&lg, 0, "the file would be %llu bytes for a target of %llu (outside 5 %%)",
+                (unsigned long long)total, (unsigned long long)target);
+        HN_GOTO_IF(1, HINER_E_BUDGET);
+    }
+    qset_restore(&q);
+    if (store_enc) {
+        m->has_encoder = 1;
+        HN_GOTO_FWD(hn_model_compute_embeddings(m));
+    }
+    double psnr_q = 0;
+    HN_GOTO_FWD(psnr_data(m, &d, &psnr_q));
+    hn_logf(&lg, 2, "PSNR %.2f dB before quantization, %.2f dB as stored (%s coding)", psnr_float,
+            psnr_q, q.method == HN_ENTROPY_HUFFMAN ? "Huffman" : "arithmetic");
+
+    /* the file */
+    training_text(trng, sizeof trng, p, qat, tr.seconds, psnr_float, psnr_q, q.method);
+    hn_buf_free(&f.trng);
+    HN_GOTO_FWD(hn_pl_text(&f.trng, trng));
+    hiner_bits bits;
+    assemble(file, &f, &q, store_enc, &bits);
+    HN_GOTO_IF(file->err, HINER_E_NOMEM);
+    if (rep) {
+        memset(rep, 0, sizeof *rep);
+        rep->train = tr;
+        rep->plan = plan;
+        rep->bits = bits;
+        rep->bpppb = file->n * 8.0 / samples;
+        rep->target_bytes = target;
+        rep->psnr_float = psnr_float;
+        rep->psnr_quantized = psnr_q;
+        rep->entropy = q.method;
+        rep->qat_epochs = qat;
+    }
+    hn_logf(&lg, 2, "%zu bytes, %.4f bpppb (target %llu bytes)", file->n, rep ? rep->bpppb : 0.0,
+            (unsigned long long)target);
+fail:
+    qset_clear(&q);
+    fixed_free(&f);
+    hiner_model_free(m);
+    hn_data_free(&d);
+    return st;
+}
+
+hiner_status hiner_encode(const hiner_cube *cube, const hiner_meta *meta, const hiner_params *p,
+                          hiner_write_fn write, void *user, hiner_encode_report *report)
+{
+    HN_CHECK(!write, HINER_E_INVALID_ARG);
+    hn_buf file;
+    hn_buf_init(&file);
+    hiner_status st = encode_to_buf(cube, meta, p, &file, report);
+    if (st == HINER_OK && write(user, file.p, file.n) != 0) st = HINER_E_IO;
+    hn_buf_free(&file);
+    return st;
+}
+
+hiner_status hiner_encode_mem(const hiner_cube *cube, const hiner_meta *meta,
+                              const hiner_params *p, void **out, size_t *size,
+                              hiner_encode_report *report)
+{
+    HN_CHECK(!out || !size, HINER_E_INVALID_ARG);
+    *out = NULL;
+    *size = 0;
+    hn_buf file;
+    hn_buf_init(&file);
+    hiner_status st = encode_to_buf(cube, meta, p, &file, report);
+    if (st != HINER_OK) {
+        hn_buf_free(&file);
+        return st;
+    }
+    *out = file.p; /* realloc'ed: released with free() by hiner_free */
+    *size = file.n;
+    return HINER_OK;
+}
+
+void hiner_free(void *p)
+{
+    free(p);
+}
+
+hiner_status hiner_encode_file(const hiner_cube *cube, const hiner_meta *meta,
+                               const hiner_params *p, const char *path,
+                               hiner_encode_report *report)
+{
+    HN_CHECK(!path || !path[0], HINER_E_INVALID_ARG);
+    hn_buf file;
+    hn_buf_init(&file);
+    hiner_status st = encode_to_buf(cube, meta, p, &file, report);
+    if (st != HINER_OK) {
+        hn_buf_free(&file);
+        return st;
+    }
+    /* a temporary name beside the target, renamed at the end: never a partial file */
+    size_t n = strlen(path);
+    char *tmp = malloc(n + 32);
+    if (!tmp) {
+        hn_buf_free(&file);
+        return HINER_E_NOMEM;
+    }
+    snprintf(tmp, n + 32, "%s.tmp%ld", path, (long)getpid());
+    FILE *fp = fopen(tmp, "wb");
+    int ok = fp != NULL;
+    if (ok) ok = fwrite(file.p, 1, file.n, fp) == file.n;
+    if (fp) ok = (fclose(fp) == 0) && ok;
+    if (ok) ok = rename(tmp, path) == 0;
+    if (!ok) {
+        const hn_log lg = {p->log, p->log_user};
+        hn_logf(&lg, 0, "cannot write %s: %s", path, strerror(errno));
+        remove(tmp);
+        st = HINER_E_IO;
+    }
+    free(tmp);
+    hn_buf_free(&file);
+    return st;
+}

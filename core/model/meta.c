@@ -1,0 +1,441 @@
+/*
+ * meta.c - the metadata a file carries besides the network (docs/format.md: GEO, META,
+ * WAVE): an owned copy that outlives the caller's strings, and the serialisation of each
+ * chunk's record before the text coder compresses it.
+ */
+#include <math.h>
+
+#include "../codec/codec.h"
+#include "model.h"
+
+/* Longest string a reader accepts inside a record (a CRS WKT is a few KB). */
+#define MAX_STR ((size_t)1 << 24)
+
+struct hn_meta_store {
+    hiner_meta view;    /* what hiner_model_meta hands out; points into the fields below */
+    uint32_t bands;
+    char *crs, *gcp_crs, *units;
+    hiner_gcp *gcps;
+    char **desc;        /* bands entries or NULL */
+    int *color;         /* bands entries or NULL */
+    hiner_meta_item *items;
+    uint32_t n_items, cap_items;
+    double *fwhm;
+};
+
+static char *dup_str(const char *s)
+{
+    if (!s) return NULL;
+    size_t n = strlen(s);
+    char *d = hn_malloc(n + 1, 1);
+    if (d) memcpy(d, s, n + 1);
+    return d;
+}
+
+void hn_meta_store_free(hn_meta_store *s)
+{
+    if (!s) return;
+    hn_free(s->crs);
+    hn_free(s->gcp_crs);
+    hn_free(s->units);
+    if (s->gcps)
+        for (uint32_t i = 0; i < s->view.n_gcps; i++) {
+            hn_free((char *)s->gcps[i].id);
+            hn_free((char *)s->gcps[i].info);
+        }
+    hn_free(s->gcps);
+    if (s->desc)
+        for (uint32_t b = 0; b < s->bands; b++) hn_free(s->desc[b]);
+    hn_free(s->desc);
+    hn_free(s->color);
+    for (uint32_t i = 0; i < s->n_items; i++) {
+        hn_free((char *)s->items[i].domain);
+        hn_free((char *)s->items[i].key);
+        hn_free((char *)s->items[i].value);
+    }
+    hn_free(s->items);
+    hn_free(s->fwhm);
+    free(s);
+}
+
+hn_meta_store *hn_meta_store_new(uint32_t bands)
+{
+    hn_meta_store *s = calloc(1, sizeof *s);
+    if (s) s->bands = bands;
+    return s;
+}
+
+/* Rebuilds the public view after the fields changed. */
+static void refresh_view(hn_meta_store *s)
+{
+    s->view.crs_wkt = s->crs;
+    s->view.gcp_crs_wkt = s->gcp_crs;
+    s->view.gcps = s->gcps;
+    s->view.band_descriptions = (const char *const *)s->desc;
+    s->view.color_interp = s->color;
+    s->view.items = s->items;
+    s->view.n_items = s->n_items;
+    s->view.wavelength_units = s->units;
+    s->view.fwhm = s->fwhm;
+}
+
+const hiner_meta *hn_meta_store_view(hn_meta_store *s)
+{
+    refresh_view(s);
+    return &s->view;
+}
+
+/* Takes ownership of the three strings (freed on failure). */
+static hiner_status add_item(hn_meta_store *s, int32_t band, char *domain, char *key, char *value)
+{
+    if (!domain || !key || !value) goto fail;
+    if (s->n_items == s->cap_items) {
+        uint32_t cap = s->cap_items ? 2 * s->cap_items : 16;
+        hiner_meta_item *it = realloc(s->items, cap * sizeof *it);
+        if (!it) goto fail;
+        s->items = it;
+        s->cap_items = cap;
+    }
+    s->items[s->n_items].band = band;
+    s->items[s->n_items].domain = domain;
+    s->items[s->n_items].key = key;
+    s->items[s->n_items].value = value;
+    s->n_items++;
+    return HINER_OK;
+fail:
+    hn_free(domain);
+    hn_free(key);
+    hn_free(value);
+    return HINER_E_NOMEM;
+}
+
+/* ---- GEO ---- */
+
+void hn_geo_serialize(hn_buf *b, const hiner_meta *m)
+{
+    uint8_t flags = 0;
+    if (m && m->has_geotransform) flags |= 1;
+    if (m && m->crs_wkt && m->crs_wkt[0]) flags |= 2;
+    if (m && m->n_gcps && m->gcps) flags |= 4;
+    hn_buf_u8(b, flags);
+    if (flags & 1)
+        for (int i = 0; i < 6; i++) hn_buf_f64(b, m->geotransform[i]);
+    if (flags & 2) hn_buf_str(b, m->crs_wkt);
+    if (flags & 4) {
+        hn_buf_uvar(b, m->n_gcps);
+        hn_buf_str(b, m->gcp_crs_wkt);
+        for (uint32_t i = 0; i < m->n_gcps; i++) {
+            const hiner_gcp *g = &m->gcps[i];
+            hn_buf_str(b, g->id);
+            hn_buf_str(b, g->info);
+            hn_buf_f64(b, g->pixel);
+            hn_buf_f64(b, g->line);
+            hn_buf_f64(b, g->x);
+            hn_buf_f64(b, g->y);
+            hn_buf_f64(b, g->z);
+        }
+    }
+}
+
+int hn_geo_empty(const hiner_meta *m)
+{
+    return !m || (!m->has_geotransform && !(m->crs_wkt && m->crs_wkt[0]) &&
+                  !(m->n_gcps && m->gcps));
+}
+
+hiner_status hn_geo_parse(hn_rd *r, hn_meta_store *s)
+{
+    uint8_t flags = hn_rd_u8(r);
+    if (flags & 1) {
+        s->view.has_geotransform = 1;
+        for (int i = 0; i < 6; i++) s->view.geotransform[i] = hn_rd_f64(r);
+    }
+    if (flags & 2) {
+        s->crs = hn_rd_str(r, MAX_STR);
+        HN_CHECK(!s->crs, r->overrun ? HINER_E_CORRUPT : HINER_E_NOMEM);
+    }
+    if (flags & 4) {
+        uint64_t n = hn_rd_uvar(r);
+        /* each GCP takes at least 42 bytes: a count beyond what remains is corrupt */
+        HN_CHECK(r->overrun || n == 0 || n > hn_rd_left(r) / 42, HINER_E_CORRUPT);
+        s->gcp_crs = hn_rd_str(r, MAX_STR);
+        HN_CHECK(!s->gcp_crs, r->overrun ? HINER_E_CORRUPT : HINER_E_NOMEM);
+        s->gcps = hn_calloc((size_t)n, sizeof(hiner_gcp));
+        HN_CHECK(!s->gcps, HINER_E_NOMEM);
+        for (uint64_t i = 0; i < n; i++) {
+            hiner_gcp *g = &s->gcps[i];
+            g->id = hn_rd_str(r, MAX_STR);
+            g->info = hn_rd_str(r, MAX_STR);
+            s->view.n_gcps = (uint32_t)(i + 1); /* so that free releases what was read */
+            HN_CHECK(!g->id || !g->info, r->overrun ? HINER_E_CORRUPT : HINER_E_NOMEM);
+            g->pixel = hn_rd_f64(r);
+            g->line = hn_rd_f64(r);
+            g->x = hn_rd_f64(r);
+            g->y = hn_rd_f64(r);
+            g->z = hn_rd_f64(r);
+        }
+    }
+    HN_CHECK(r->overrun, HINER_E_CORRUPT);
+    refresh_view(s);
+    return HINER_OK;
+}
+
+/* ---- META: dataset items, then band columns ---- */
+
+static void put_z(hn_buf *b, const char *s) /* NUL-terminated */
+{
+    if (s) hn_buf_put(b, s, strlen(s));
+    hn_buf_u8(b, 0);
+}
+
+static char *get_z(hn_rd *r) /* a NUL-terminated string out of the record */
+{
+    const uint8_t *z = memchr(r->p, 0, hn_rd_left(r));
+    if (!z) {
+        r->overrun = 1;
+        r->p = r->end;
+        return NULL;
+    }
+    size_t n = (size_t)(z - r->p);
+    char *s = hn_malloc(n + 1, 1);
+    if (!s) return NULL;
+    memcpy(s, r->p, n + 1);
+    r->p = z + 1;
+    return s;
+}
+
+static int same(const char *a, const char *b)
+{
+    return strcmp(a ? a : "", b ? b : "") == 0;
+}
+
+void hn_metarec_serialize(hn_buf *b, const hiner_meta *m, uint32_t bands)
+{
+    /* dataset items */
+    uint32_t nds = 0;
+    for (uint32_t i = 0; m && i < m->n_items; i++) nds += m->items[i].band < 0;
+    hn_buf_uvar(b, nds);
+    for (uint32_t i = 0; m && i < m->n_items; i++) {
+        const hiner_meta_item *it = &m->items[i];
+        if (it->band >= 0) continue;
+        put_z(b, it->domain);
+        put_z(b, it->key);
+        put_z(b, it->value);
+    }
+    /* descriptions and colour interpretation */
+    int has_desc = 0, has_color = 0;
+    for (uint32_t k = 0; m && m->band_descriptions && k < bands; k++)
+        has_desc |= m->band_descriptions[k] && m->band_descriptions[k][0];
+    for (uint32_t k = 0; m && m->color_interp && k < bands; k++) has_color |= m->color_interp[k];
+    hn_buf_u8(b, (uint8_t)has_desc);
+    for (uint32_t k = 0; has_desc && k < bands; k++) put_z(b, m->band_descriptions[k]);
+    hn_buf_u8(b, (uint8_t)has_color);
+    for (uint32_t k = 0; has_color && k < bands; k++)
+        hn_buf_u8(b, (uint8_t)(m->color_interp[k] & 0xff));
+    /* band items, one column per distinct (domain, key), in order of first appearance */
+    uint32_t n = m ? m->n_items : 0;
+    uint8_t *done = n ? calloc(n, 1) : NULL;
+    if (n && !done) {
+        b->err = 1;
+        return;
+    }
+    uint32_t ncol = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        const hiner_meta_item *it = &m->items[i];
+        if (it->band < 0 || (uint32_t)it->band >= bands || done[i]) continue;
+        ncol++;
+        for (uint32_t j = i; j < n; j++)
+            if (m->items[j].band >= 0 && same(m->items[j].domain, it->domain) &&
+                same(m->items[j].key, it->key))
+                done[j] = 1;
+    }
+    memset(done, 0, n);
+    hn_buf_uvar(b, ncol);
+    size_t pb = ((size_t)bands + 7) / 8;
+    uint8_t *pres = calloc(pb ? pb : 1, 1);
+    const char **val = calloc(bands ? bands : 1, sizeof(char *));
+    if (!pres || !val) b->err = 1;
+    for (uint32_t i = 0; i < n && !b->err; i++) {
+        const hiner_meta_item *it = &m->items[i];
+        if (it->band < 0 || (uint32_t)it->band >= bands || done[i]) continue;
+        memset(pres, 0, pb);
+        memset(val, 0, bands * sizeof(char *));
+        for (uint32_t j = i; j < n; j++) {
+            const hiner_meta_item *jt = &m->items[j];
+            if (jt->band < 0 || (uint32_t)jt->band >= bands || !same(jt->domain, it->domain) ||
+                !same(jt->key, it->key))
+                continue;
+            done[j] = 1;
+            pres[jt->band / 8] |= (uint8_t)(1u << (jt->band % 8));
+            val[jt->band] = jt->value ? jt->value : "";
+        }
+        put_z(b, it->domain);
+        put_z(b, it->key);
+        hn_buf_put(b, pres, pb);
+        for (uint32_t k = 0; k < bands; k++)
+            if (val[k]) put_z(b, val[k]);
+    }
+    free(done);
+    free(pres);
+    free(val);
+}
+
+hiner_status hn_metarec_parse(hn_rd *r, hn_meta_store *s)
+{
+    const uint32_t bands = s->bands;
+    uint64_t nds = hn_rd_uvar(r);
+    HN_CHECK(r->overrun || nds > hn_rd_left(r) / 3, HINER_E_CORRUPT);
+    for (uint64_t i = 0; i < nds; i++) {
+        char *d = get_z(r), *k = get_z(r), *v = get_z(r);
+        if (r->overrun) {
+            hn_free(d), hn_free(k), hn_free(v);
+            return HINER_E_CORRUPT;
+        }
+        HN_FORWARD(add_item(s, -1, d, k, v));
+    }
+    if (hn_rd_u8(r)) {
+        s->desc = hn_calloc(bands, sizeof(char *));
+        HN_CHECK(!s->desc, HINER_E_NOMEM);
+        for (uint32_t k = 0; k < bands; k++) {
+            s->desc[k] = get_z(r);
+            HN_CHECK(!s->desc[k], r->overrun ? HINER_E_CORRUPT : HINER_E_NOMEM);
+        }
+    }
+    if (hn_rd_u8(r)) {
+        s->color = hn_calloc(bands, sizeof(int));
+        HN_CHECK(!s->color, HINER_E_NOMEM);
+        for (uint32_t k = 0; k < bands; k++) s->color[k] = hn_rd_u8(r);
+    }
+    uint64_t ncol = hn_rd_uvar(r);
+    size_t pb = ((size_t)bands + 7) / 8;
+    HN_CHECK(r->overrun || ncol > hn_rd_left(r) / (2 + pb), HINER_E_CORRUPT);
+    for (uint64_t c = 0; c < ncol; c++) {
+        char *d = get_z(r), *k = get_z(r);
+        const uint8_t *pres = r->p;
+        if (r->overrun || !d || !k || hn_rd_left(r) < pb) {
+            hn_free(d), hn_free(k);
+            return HINER_E_CORRUPT;
+        }
+        r->p += pb;
+        for (uint32_t bnd = 0; bnd < bands; bnd++) {
+            if (!(pres[bnd / 8] & (1u << (bnd % 8)))) continue;
+            char *v = get_z(r);
+            hiner_status st = r->overrun ? HINER_E_CORRUPT
+                                         : add_item(s, (int32_t)bnd, dup_str(d), dup_str(k), v);
+            if (r->overrun) hn_free(v);
+            if (st != HINER_OK) {
+                hn_free(d), hn_free(k);
+                return st;
+            }
+        }
+        hn_free(d);
+        hn_free(k);
+    }
+    HN_CHECK(r->overrun, HINER_E_CORRUPT);
+    refresh_view(s);
+    return HINER_OK;
+}
+
+/* ---- WAVE ---- */
+
+/* The shortest decimal that parses back to exactly v. */
+static void put_double(hn_buf *b, double v)
+{
+    char s[40];
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(s, sizeof s, "%.*g", prec, v);
+        if (strtod(s, NULL) == v) break;
+    }
+    put_z(b, s);
+}
+
+void hn_wave_serialize(hn_buf *b, const char *units, const double *wl, const double *fwhm,
+                       uint32_t bands)
+{
+    put_z(b, units);
+    for (uint32_t k = 0; k < bands; k++) put_double(b, wl[k]);
+    put_z(b, fwhm ? "1" : "0");
+    for (uint32_t k = 0; fwhm && k < bands; k++) put_double(b, fwhm[k]);
+}
+
+static hiner_status get_double(hn_rd *r, double *v)
+{
+    char *s = get_z(r);
+    HN_CHECK(!s, r->overrun ? HINER_E_CORRUPT : HINER_E_NOMEM);
+    char *end;
+    *v = strtod(s, &end);
+    int ok = end != s && *end == 0 && isfinite(*v);
+    hn_free(s);
+    HN_CHECK(!ok, HINER_E_CORRUPT);
+    return HINER_OK;
+}
+
+hiner_status hn_wave_parse(hn_rd *r, hn_meta_store *s, double *wl)
+{
+    s->units = get_z(r);
+    HN_CHECK(!s->units, r->overrun ? HINER_E_CORRUPT : HINER_E_NOMEM);
+    for (uint32_t k = 0; k < s->bands; k++) HN_FORWARD(get_double(r, &wl[k]));
+    char *has = get_z(r);
+    HN_CHECK(!has, r->overrun ? HINER_E_CORRUPT : HINER_E_NOMEM);
+    int f = has[0] == '1';
+    hn_free(has);
+    if (f) {
+        s->fwhm = hn_malloc(s->bands, sizeof(double));
+        HN_CHECK(!s->fwhm, HINER_E_NOMEM);
+        for (uint32_t k = 0; k < s->bands; k++) HN_FORWARD(get_double(r, &s->fwhm[k]));
+    }
+    refresh_view(s);
+    return HINER_OK;
+}
+
+/* ---- deep copy of a caller's metadata (kept by models that were trained, not read) ---- */
+
+hiner_status hn_meta_copy(hn_meta_store **out, const hiner_meta *m, uint32_t bands)
+{
+    hiner_status st = HINER_OK;
+    hn_meta_store *s = hn_meta_store_new(bands);
+    HN_CHECK(!s, HINER_E_NOMEM);
+    if (m) {
+        s->view.has_geotransform = m->has_geotransform;
+        memcpy(s->view.geotransform, m->geotransform, sizeof m->geotransform);
+        if (m->crs_wkt) HN_GOTO_IF(!(s->crs = dup_str(m->crs_wkt)), HINER_E_NOMEM);
+        if (m->gcp_crs_wkt) HN_GOTO_IF(!(s->gcp_crs = dup_str(m->gcp_crs_wkt)), HINER_E_NOMEM);
+        if (m->wavelength_units) HN_GOTO_IF(!(s->units = dup_str(m->wavelength_units)), HINER_E_NOMEM);
+        if (m->n_gcps && m->gcps) {
+            HN_GOTO_IF(!(s->gcps = hn_calloc(m->n_gcps, sizeof(hiner_gcp))), HINER_E_NOMEM);
+            for (uint32_t i = 0; i < m->n_gcps; i++) {
+                s->gcps[i] = m->gcps[i];
+                s->gcps[i].id = dup_str(m->gcps[i].id ? m->gcps[i].id : "");
+                s->gcps[i].info = dup_str(m->gcps[i].info ? m->gcps[i].info : "");
+                s->view.n_gcps = i + 1;
+                HN_GOTO_IF(!s->gcps[i].id || !s->gcps[i].info, HINER_E_NOMEM);
+            }
+        }
+        if (m->band_descriptions) {
+            HN_GOTO_IF(!(s->desc = hn_calloc(bands, sizeof(char *))), HINER_E_NOMEM);
+            for (uint32_t k = 0; k < bands; k++)
+                if (m->band_descriptions[k])
+                    HN_GOTO_IF(!(s->desc[k] = dup_str(m->band_descriptions[k])), HINER_E_NOMEM);
+        }
+        if (m->color_interp) {
+            HN_GOTO_IF(!(s->color = hn_malloc(bands, sizeof(int))), HINER_E_NOMEM);
+            memcpy(s->color, m->color_interp, bands * sizeof(int));
+        }
+        if (m->fwhm) {
+            HN_GOTO_IF(!(s->fwhm = hn_malloc(bands, sizeof(double))), HINER_E_NOMEM);
+            memcpy(s->fwhm, m->fwhm, bands * sizeof(double));
+        }
+        for (uint32_t i = 0; i < m->n_items; i++) {
+            const hiner_meta_item *it = &m->items[i];
+            HN_GOTO_FWD(add_item(s, it->band, dup_str(it->domain ? it->domain : ""),
+                                 dup_str(it->key ? it->key : ""),
+                                 dup_str(it->value ? it->value : "")));
+        }
+    }
+    refresh_view(s);
+    *out = s;
+    return HINER_OK;
+fail:
+    hn_meta_store_free(s);
+    return st;
+}

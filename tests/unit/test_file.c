@@ -1,0 +1,344 @@
+/*
+ * test_file.c - the .hiner file through the public API: round trips for every supported
+ * data type (PSNR above a stated floor, values inside the type, NoData exactly NoData),
+ * the whole-file size within 5 % of the request, deterministic encoding and decoding,
+ * metadata and wavelengths preserved, both entropy coders decodable, the embeddings-only
+ * variant, and truncated or bit-flipped files rejected without a crash.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "../check.h"
+#include "../synth.h"
+#include "hiner.h"
+
+enum { W = 30, H = 26, C = 24 };
+
+static hiner_params base_params(void)
+{
+    hiner_params p;
+    hiner_params_init(&p, HINER_ABI_VERSION);
+    p.bpppb = 2.0;
+    p.epochs = 60;
+    p.lr = 5e-3f;
+    return p;
+}
+
+/* Mean per-band PSNR of decoded (native type) against the reference doubles. */
+static double psnr_native(hiner_model *m, const double *ref, hiner_dtype t, int *out_of_range,
+                          const uint8_t *nodata_at, double nodata, int *nodata_bad)
+{
+    size_t n = (size_t)W * H;
+    double buf[W * H];
+    double sum = 0;
+    for (int b = 0; b < C; b++) {
+        CHECK(hiner_model_decode_band_as(m, (uint32_t)b, t, buf) == HINER_OK);
+        /* widen the native samples in place, from the end */
+        for (size_t i = n; i-- > 0;) {
+            double v;
+            switch (t) {
+            case HINER_UINT8: v = ((uint8_t *)buf)[i]; break;
+            case HINER_INT16: v = ((int16_t *)buf)[i]; break;
+            case HINER_UINT16: v = ((uint16_t *)buf)[i]; break;
+            case HINER_INT32: v = ((int32_t *)buf)[i]; break;
+            case HINER_UINT32: v = ((uint32_t *)buf)[i]; break;
+            case HINER_FLOAT32: v = ((float *)buf)[i]; break;
+            default: v = buf[i]; break;
+            }
+            buf[i] = v;
+        }
+        const double *r = ref + (size_t)b * n;
+        double mn = INFINITY, mx = -INFINITY, se = 0;
+        size_t nv = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (nodata_at && nodata_at[i]) {
+                if (!(buf[i] == nodata || (isnan(nodata) && isnan(buf[i])))) (*nodata_bad)++;
+                continue;
+            }
+            mn = fmin(mn, r[i]), mx = fmax(mx, r[i]);
+        }
+        for (size_t i = 0; i < n; i++) {
+            if (nodata_at && nodata_at[i]) continue;
+            double e = (buf[i] - r[i]) / fmax(mx - mn, 1e-12);
+            se += e * e;
+            nv++;
+            if (t == HINER_UINT8 && (buf[i] < 0 || buf[i] > 255)) (*out_of_range)++;
+            if (t == HINER_INT16 && (buf[i] < -32768 || buf[i] > 32767)) (*out_of_range)++;
+        }
+        sum += -10 * log10(fmax(se / (double)nv, 1e-12));
+    }
+    return sum / C;
+}
+
+typedef struct {
+    hiner_dtype t;
+    double lo, hi;   /* value range the [0,1] cube is mapped to */
+    int nodata;      /* put NoData holes in */
+    double nodata_value;
+    double floor_db; /* stated PSNR floor at 2 bpppb, 60 epochs, 30x26x24 synthetic cube */
+} type_case;
+
+static void round_trip(const type_case *tc)
+{
+    static double unit[C * H * W], ref[C * H * W];
+    static uint8_t holes[H * W];
+    double wl[C];
+    synth_cube(unit, W, H, C, wl);
+    size_t n = (size_t)W * H;
+    for (size_t i = 0; i < n; i++) holes[i] = tc->nodata && (i % 37 == 5 || (i / W > 20 && i % W < 6));
+    /* the source samples in their type */
+    size_t es = hiner_dtype_size(tc->t);
+    unsigned char *src = malloc(C * n * es);
+    for (size_t k = 0; k < C * n; k++) {
+        double v = tc->lo + unit[k] * (tc->hi - tc->lo);
+        if (tc->t != HINER_FLOAT32 && tc->t != HINER_FLOAT64) v = nearbyint(v);
+        if (holes[k % n]) v = tc->nodata_value;
+        ref[k] = v;
+        switch (tc->t) {
+        case HINER_UINT8: ((uint8_t *)src)[k] = (uint8_t)v; break;
+        case HINER_INT16: ((int16_t *)src)[k] = (int16_t)v; break;
+        case HINER_UINT16: ((uint16_t *)src)[k] = (uint16_t)v; break;
+        case HINER_INT32: ((int32_t *)src)[k] = (int32_t)v; break;
+        case HINER_UINT32: ((uint32_t *)src)[k] = (uint32_t)v; break;
+        case HINER_FLOAT32: ((float *)src)[k] = (float)v; break;
+        case HINER_FLOAT64: ((double *)src)[k] = v; break;
+        default: break;
+        }
+    }
+    hiner_cube cube = {0};
+    cube.width = W, cube.height = H, cube.bands = C, cube.dtype = tc->t, cube.data = src;
+    cube.wavelengths = wl;
+    if (tc->nodata && !isnan(tc->nodata_value)) {
+        cube.has_nodata = 1;
+        cube.nodata = tc->nodata_value;
+    }
+    hiner_params p = base_params();
+    void *file = NULL;
+    size_t size = 0;
+    hiner_encode_report rep;
+    int st = hiner_encode_mem(&cube, NULL, &p, &file, &size, &rep);
+    CHECK_MSG(st == HINER_OK, "%s: encode failed: %s", hiner_dtype_name(tc->t), hiner_status_str(st));
+    if (st != HINER_OK) {
+        free(src);
+        return;
+    }
+    hiner_model *m = NULL;
+    CHECK(hiner_open_mem(file, size, &m) == HINER_OK);
+    int oor = 0, ndbad = 0;
+    double psnr = psnr_native(m, ref, tc->t, &oor, tc->nodata ? holes : NULL,
+                              isnan(tc->nodata_value) ? NAN : tc->nodata_value, &ndbad);
+    double target = p.bpppb * W * H * C / 8;
+    printf("%-8s %zu bytes (target %.0f, %+.1f %%), %.3f bpppb, PSNR %.2f dB decoded "
+           "(%.2f float, %.2f quantized, %s), floor %.0f dB\n",
+           hiner_dtype_name(tc->t), size, target, 100.0 * (size - target) / target,
+           size * 8.0 / (W * H * C), psnr, rep.psnr_float, rep.psnr_quantized,
+           rep.entropy == 1 ? "huffman" : "arith", tc->floor_db);
+    CHECK_MSG(psnr > tc->floor_db, "%s: PSNR %.2f below %.0f", hiner_dtype_name(tc->t), psnr,
+              tc->floor_db);
+    CHECK(fabs(size - target) <= 0.05 * target);
+    CHECK(oor == 0);
+    CHECK_MSG(ndbad == 0, "%d NoData pixels decoded to something else", ndbad);
+    hiner_model_free(m);
+    hiner_free(file);
+    free(src);
+}
+
+static void test_types(void)
+{
+    const type_case cases[] = {
+        {HINER_UINT8, 10, 245, 0, 0, 28},
+        {HINER_INT16, -2000, 6000, 1, -9999, 28},
+        {HINER_UINT16, 100, 60000, 0, 0, 28},
+        {HINER_INT32, -1e6, 3e6, 1, -2147483647.0, 28},
+        {HINER_UINT32, 0, 4e9, 0, 0, 28},
+        {HINER_FLOAT32, 0, 1, 1, NAN, 28},
+        {HINER_FLOAT64, -5, 5, 1, -1e30, 28},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) round_trip(&cases[i]);
+}
+
+/* Metadata, determinism, coders, embeddings-only, hostile bytes. */
+static void test_file_properties(void)
+{
+    static uint16_t data[C * H * W];
+    static double unit[C * H * W];
+    double wl[C], fwhm[C];
+    synth_cube(unit, W, H, C, wl);
+    for (size_t k = 0; k < (size_t)C * H * W; k++) data[k] = (uint16_t)(1000 + 9000 * unit[k]);
+    for (int b = 0; b < C; b++) fwhm[b] = 10.0 + 0.01 * b;
+    hiner_cube cube = {0};
+    cube.width = W, cube.height = H, cube.bands = C, cube.dtype = HINER_UINT16, cube.data = data;
+    cube.wavelengths = wl;
+
+    const char *descs[C];
+    char dbuf[C][32];
+    hiner_meta_item items[2 * C + 2];
+    char vbuf[C][16];
+    int color[C];
+    for (int b = 0; b < C; b++) {
+        snprintf(dbuf[b], sizeof dbuf[b], "band %d (%.1f nm)", b + 1, wl[b]);
+        descs[b] = dbuf[b];
+        snprintf(vbuf[b], sizeof vbuf[b], "%d", b % 3 == 0 ? 0 : 1);
+        items[2 * b] = (hiner_meta_item){b, "", "bbl", vbuf[b]};
+        items[2 * b + 1] = (hiner_meta_item){b, "ENVI", "note", b % 2 ? "odd" : "even"};
+        color[b] = b == 0 ? 1 : 0;
+    }
+    items[2 * C] = (hiner_meta_item){-1, "", "start_time", "2022-07-24T10:45:26"};
+    items[2 * C + 1] = (hiner_meta_item){-1, "IMAGERY", "SATELLITEID", "TESTSAT"};
+    hiner_gcp gcps[2] = {{"1", "a", 0.5, 0.5, 10, 20, 0}, {"2", "", 29.5, 25.5, 40, 60, 1}};
+    hiner_meta meta = {0};
+    meta.has_geotransform = 1;
+    double gt[6] = {364095.0, 30.0, 0.0, 5809965.0, 0.0, -30.0};
+    memcpy(meta.geotransform, gt, sizeof gt);
+    meta.crs_wkt = "PROJCRS[\"WGS 84 / UTM zone 33N\",BASEGEOGCRS[\"WGS 84\"]]";
+    meta.n_gcps = 2;
+    meta.gcps = gcps;
+    meta.gcp_crs_wkt = "GEOGCRS[\"WGS 84\"]";
+    meta.band_descriptions = descs;
+    meta.color_interp = color;
+    meta.n_items = 2 * C + 2;
+    meta.items = items;
+    meta.wavelength_units = "Nanometers";
+    meta.fwhm = fwhm;
+
+    hiner_params p = base_params();
+    void *f1 = NULL, *f2 = NULL;
+    size_t n1 = 0, n2 = 0;
+    CHECK(hiner_encode_mem(&cube, &meta, &p, &f1, &n1, NULL) == HINER_OK);
+    CHECK(hiner_encode_mem(&cube, &meta, &p, &f2, &n2, NULL) == HINER_OK);
+    CHECK_MSG(n1 == n2 && memcmp(f1, f2, n1) == 0, "same input and seed gave different files");
+    hiner_free(f2);
+
+    /* metadata round trip */
+    hiner_model *m = NULL;
+    CHECK(hiner_open_mem(f1, n1, &m) == HINER_OK);
+    if (!m) return;
+    hiner_meta got;
+    hiner_model_meta(m, &got);
+    CHECK(got.has_geotransform && memcmp(got.geotransform, gt, sizeof gt) == 0);
+    CHECK(got.crs_wkt && !strcmp(got.crs_wkt, meta.crs_wkt));
+    CHECK(got.n_gcps == 2 && got.gcps[1].x == 40 && !strcmp(got.gcps[0].info, "a"));
+    CHECK(got.gcp_crs_wkt && !strcmp(got.gcp_crs_wkt, meta.gcp_crs_wkt));
+    CHECK(got.band_descriptions && !strcmp(got.band_descriptions[5], descs[5]));
+    CHECK(got.color_interp && got.color_interp[0] == 1 && got.color_interp[1] == 0);
+    CHECK(got.wavelength_units && !strcmp(got.wavelength_units, "Nanometers"));
+    CHECK(got.fwhm && got.fwhm[7] == fwhm[7]);
+    CHECK(got.n_items == meta.n_items);
+    int found = 0;
+    for (uint32_t i = 0; i < got.n_items; i++) {
+        const hiner_meta_item *it = &got.items[i];
+        if (it->band == 7 && !strcmp(it->domain, "ENVI") && !strcmp(it->key, "note"))
+            found += !strcmp(it->value, "odd");
+        if (it->band == -1 && !strcmp(it->key, "SATELLITEID")) found += !strcmp(it->domain, "IMAGERY");
+    }
+    CHECK(found == 2);
+    const double *gw = hiner_model_wavelengths(m);
+    int wl_same = gw != NULL;
+    for (int b = 0; gw && b < C; b++) wl_same &= gw[b] == wl[b];
+    CHECK_MSG(wl_same, "wavelengths changed");
+    hiner_info in;
+    hiner_model_info(m, &in);
+    CHECK(in.has_encoder && in.has_wavelengths && in.dtype == HINER_UINT16 && in.bands == C);
+    CHECK(in.bits.total == n1 && in.bits.header + in.bits.metadata + in.bits.decoder +
+                                         in.bits.embeddings + in.bits.encoder == n1);
+    printf("bits: header %llu metadata %llu decoder %llu embeddings %llu encoder %llu = %zu\n",
+           (unsigned long long)in.bits.header, (unsigned long long)in.bits.metadata,
+           (unsigned long long)in.bits.decoder, (unsigned long long)in.bits.embeddings,
+           (unsigned long long)in.bits.encoder, n1);
+
+    /* deterministic decoding: twice from one handle, once from another */
+    static float a[H * W], b[H * W];
+    hiner_model *m2 = NULL;
+    CHECK(hiner_open_mem(f1, n1, &m2) == HINER_OK);
+    for (int band = 0; band < C; band += 5) {
+        hiner_model_decode_band(m, (uint32_t)band, a);
+        hiner_model_decode_band(m2, (uint32_t)band, b);
+        CHECK(memcmp(a, b, sizeof a) == 0);
+        hiner_model_decode_band(m, (uint32_t)band, b);
+        CHECK(memcmp(a, b, sizeof a) == 0);
+    }
+    /* a stored wavelength decodes as its band; one in between decodes; outside fails */
+    hiner_model_decode_band(m, 4, a);
+    CHECK(hiner_model_decode_wavelength(m, wl[4], b) == HINER_OK);
+    check_close("wavelength 4 == band 4", b, a, H * W, 1e-3, 1e-6);
+    CHECK(hiner_model_decode_wavelength(m, 0.5 * (wl[4] + wl[5]), b) == HINER_OK);
+    CHECK(hiner_model_decode_wavelength(m, wl[C - 1] + 1, b) == HINER_E_RANGE);
+    hiner_model_free(m2);
+    hiner_model_free(m);
+
+    /* hostile bytes: every truncation, and random bit flips */
+    int crashes_would_abort = 0, accepted = 0;
+    for (size_t k = 0; k < n1; k += (k < 64 ? 1 : 7)) {
+        hiner_model *t = NULL;
+        int st = hiner_open_mem(f1, k, &t);
+        if (st == HINER_OK) accepted++;
+        hiner_model_free(t);
+    }
+    CHECK_MSG(accepted == 0, "%d truncated files accepted", accepted);
+    unsigned char *flip = malloc(n1);
+    uint64_t x = 88172645463325252ULL;
+    int flips_ok = 0;
+    for (int i = 0; i < 1500; i++) {
+        memcpy(flip, f1, n1);
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        size_t bit = (size_t)(x % (n1 * 8));
+        flip[bit / 8] ^= (unsigned char)(1u << (bit % 8));
+        hiner_model *t = NULL;
+        int st = hiner_open_mem(flip, n1, &t);
+        if (st == HINER_OK) flips_ok++;
+        else CHECK(st == HINER_E_CORRUPT || st == HINER_E_TRUNCATED || st == HINER_E_VERSION ||
+                   st == HINER_E_LIMIT);
+        hiner_model_free(t);
+    }
+    printf("hostile: %zu truncations and 1500 bit flips rejected (%d flips accepted)%s\n",
+           n1, flips_ok, crashes_would_abort ? "" : "");
+    CHECK(flips_ok == 0); /* every byte is under a CRC */
+    free(flip);
+    hiner_free(f1);
+
+    /* both coders decodable; embeddings-only files refuse wavelengths */
+    for (int e = 1; e <= 2; e++) {
+        p = base_params();
+        p.entropy = e;
+        p.store_encoder = e == 2 ? 0 : 1;
+        void *f = NULL;
+        size_t n = 0;
+        hiner_encode_report rep;
+        CHECK(hiner_encode_mem(&cube, NULL, &p, &f, &n, &rep) == HINER_OK);
+        CHECK(rep.entropy == e);
+        hiner_model *t = NULL;
+        CHECK(hiner_open_mem(f, n, &t) == HINER_OK);
+        if (t) {
+            hiner_info ti;
+            hiner_model_info(t, &ti);
+            CHECK(ti.entropy == e && ti.has_encoder == (e == 1));
+            CHECK(hiner_model_decode_band(t, 3, a) == HINER_OK);
+            if (e == 2) CHECK(hiner_model_decode_wavelength(t, wl[3], a) == HINER_E_UNSUPPORTED);
+            printf("entropy %s, %s: %zu bytes, PSNR %.2f dB\n", e == 1 ? "huffman" : "arith",
+                   e == 2 ? "embeddings only" : "encoder", n, rep.psnr_quantized);
+        }
+        hiner_model_free(t);
+        hiner_free(f);
+    }
+
+    /* a target below what the metadata needs, or below the smallest network */
+    p = base_params();
+    p.size_bytes = 300;
+    void *f = NULL;
+    size_t n = 0;
+    CHECK(hiner_encode_mem(&cube, &meta, &p, &f, &n, NULL) == HINER_E_BUDGET);
+    CHECK(f == NULL);
+    /* a cube with every pixel NoData */
+    for (size_t k = 0; k < (size_t)C * H * W; k++) data[k] = 0;
+    cube.has_nodata = 1;
+    cube.nodata = 0;
+    p = base_params();
+    CHECK(hiner_encode_mem(&cube, NULL, &p, &f, &n, NULL) == HINER_E_NODATA);
+}
+
+int main(void)
+{
+    test_types();
+    test_file_properties();
+    return check_exit();
+}

@@ -1,0 +1,455 @@
+/*
+ * test_textmask.c - the metadata text coder and the validity-mask coder: exact round trips
+ * on realistic GDAL metadata (per-band records, column layout, WKT) and NoData masks, the
+ * sizes they reach, that decoding stops exactly at the end of its data, and that truncated,
+ * bit-flipped or oversized streams fail cleanly (run under ASan in CI).
+ */
+#include <stdarg.h>
+#include <string.h>
+
+#include "../../core/codec/codec.h"
+#include "../check.h"
+
+/* ---- a growable byte string for building samples ---- */
+typedef struct sbuf {
+    uint8_t *p;
+    size_t n, cap;
+} sbuf;
+
+static void sb_put(sbuf *s, const void *d, size_t n)
+{
+    if (s->n + n > s->cap) {
+        size_t cap = s->cap ? s->cap : 256;
+        while (cap < s->n + n) cap *= 2;
+        uint8_t *q = realloc(s->p, cap);
+        if (!q) abort();
+        s->p = q;
+        s->cap = cap;
+    }
+    memcpy(s->p + s->n, d, n);
+    s->n += n;
+}
+
+/* A printf-formatted record followed by its NUL separator. */
+static void sb_rec(sbuf *s, const char *fmt, ...)
+{
+    char t[256];
+    va_list ap;
+    va_start(ap, fmt);
+    int k = vsnprintf(t, sizeof t, fmt, ap);
+    va_end(ap);
+    if (k < 0 || k >= (int)sizeof t) abort();
+    sb_put(s, t, (size_t)k + 1);
+}
+
+/* GDAL prints floats with %.15g; sensors' header values are short decimals like these. */
+static void fmt_trim(char *t, size_t cap, double v, int decimals)
+{
+    snprintf(t, cap, "%.*f", decimals, v);
+    char *dot = strchr(t, '.');
+    if (!dot) return;
+    char *e = t + strlen(t) - 1;
+    while (e > dot && *e == '0') *e-- = 0;
+    if (e == dot) *e = 0;
+}
+
+enum { NB = 224 };
+
+/* An AVIRIS-like 224-band sensor: four spectrometers with slightly different dispersion. */
+static void sensor(hn_rng *r, double *wl, double *fw, int *bbl)
+{
+    for (int i = 0; i < NB; i++) {
+        int sp = i < 32 ? 0 : i < 96 ? 1 : i < 160 ? 2 : 3;
+        double base[4] = {365.93, 662.35, 1263.34, 1872.61}, step[4] = {9.59, 9.45, 9.87, 9.93};
+        int first[4] = {0, 32, 96, 160};
+        wl[i] = base[sp] + step[sp] * (i - first[sp]) + 0.0006 * (i - first[sp]) * (i - first[sp]) +
+                0.02 * (hn_rng_uniform(r) - 0.5);
+        fw[i] = 8.1 + 0.012 * i + 1.4 * (sp == 0) + 0.4 * (hn_rng_uniform(r) - 0.5);
+        bbl[i] = !((wl[i] > 1340 && wl[i] < 1450) || (wl[i] > 1790 && wl[i] < 1960) ||
+                   wl[i] > 2480);
+    }
+}
+
+static const char WKT[] =
+    "PROJCRS[\"WGS 84 / UTM zone 11N\",\n"
+    "    BASEGEOGCRS[\"WGS 84\",\n"
+    "        ENSEMBLE[\"World Geodetic System 1984 ensemble\",\n"
+    "            MEMBER[\"World Geodetic System 1984 (Transit)\"],\n"
+    "            MEMBER[\"World Geodetic System 1984 (G730)\"],\n"
+    "            MEMBER[\"World Geodetic System 1984 (G873)\"],\n"
+    "            MEMBER[\"World Geodetic System 1984 (G1150)\"],\n"
+    "            MEMBER[\"World Geodetic System 1984 (G1674)\"],\n"
+    "            MEMBER[\"World Geodetic System 1984 (G1762)\"],\n"
+    "            MEMBER[\"World Geodetic System 1984 (G2139)\"],\n"
+    "            ELLIPSOID[\"WGS 84\",6378137,298.257223563,\n"
+    "                LENGTHUNIT[\"metre\",1]],\n"
+    "            ENSEMBLEACCURACY[2.0]],\n"
+    "        PRIMEM[\"Greenwich\",0,\n"
+    "            ANGLEUNIT[\"degree\",0.0174532925199433]],\n"
+    "        ID[\"EPSG\",4326]],\n"
+    "    CONVERSION[\"UTM zone 11N\",\n"
+    "        METHOD[\"Transverse Mercator\",\n"
+    "            ID[\"EPSG\",9807]],\n"
+    "        PARAMETER[\"Latitude of natural origin\",0,\n"
+    "            ANGLEUNIT[\"degree\",0.0174532925199433],\n"
+    "            ID[\"EPSG\",8801]],\n"
+    "        PARAMETER[\"Longitude of natural origin\",-117,\n"
+    "            ANGLEUNIT[\"degree\",0.0174532925199433],\n"
+    "            ID[\"EPSG\",8802]],\n"
+    "        PARAMETER[\"Scale factor at natural origin\",0.9996,\n"
+    "            SCALEUNIT[\"unity\",1],\n"
+    "            ID[\"EPSG\",8805]],\n"
+    "        PARAMETER[\"False easting\",500000,\n"
+    "            LENGTHUNIT[\"metre\",1],\n"
+    "            ID[\"EPSG\",8806]],\n"
+    "        PARAMETER[\"False northing\",0,\n"
+    "            LENGTHUNIT[\"metre\",1],\n"
+    "            ID[\"EPSG\",8807]]],\n"
+    "    CS[Cartesian,2],\n"
+    "        AXIS[\"(E)\",east,\n"
+    "            ORDER[1],\n"
+    "            LENGTHUNIT[\"metre\",1]],\n"
+    "        AXIS[\"(N)\",north,\n"
+    "            ORDER[2],\n"
+    "            LENGTHUNIT[\"metre\",1]],\n"
+    "    USAGE[\n"
+    "        SCOPE[\"Navigation and medium accuracy spatial referencing.\"],\n"
+    "        AREA[\"Between 120°W and 114°W, northern hemisphere between equator and 84°N, "
+    "onshore and offshore. Canada - Alberta; British Columbia (BC); Northwest Territories "
+    "(NWT); Nunavut. Mexico. United States (USA).\"],\n"
+    "        BBOX[0,-120,84,-114]],\n"
+    "    ID[\"EPSG\",32611]]";
+
+/* ---- text ---- */
+
+static size_t text_total_in, text_total_out;
+
+/* Round trip with a sentinel byte after the stream; returns the coded size. */
+static size_t text_rt(const char *what, const uint8_t *data, size_t n)
+{
+    hn_buf b;
+    hn_buf_init(&b);
+    hiner_status st = hn_text_encode(&b, data, n);
+    CHECK_MSG(st == HINER_OK, "%s: encode %d", what, st);
+    size_t coded = b.n;
+    hn_buf_u8(&b, 0xA5);
+    hn_rd rd;
+    hn_rd_init(&rd, b.p, b.n);
+    uint8_t *out = NULL;
+    size_t m = 0;
+    st = hn_text_decode(&rd, &out, &m, n);
+    CHECK_MSG(st == HINER_OK, "%s: decode %d", what, st);
+    CHECK_MSG(m == n && (n == 0 || memcmp(out, data, n) == 0), "%s: mismatch", what);
+    CHECK_MSG(out && out[m] == 0, "%s: no terminator", what);
+    CHECK_MSG(rd.p == b.p + coded && hn_rd_u8(&rd) == 0xA5, "%s: stopped at %td of %zu", what,
+              rd.p - b.p, coded);
+    printf("text %-34s %7zu -> %6zu bytes (%5.1f %%)\n", what, n, coded,
+           n ? 100.0 * coded / n : 0.0);
+    text_total_in += n;
+    text_total_out += coded;
+    hn_free(out);
+    hn_buf_free(&b);
+    return coded;
+}
+
+static void test_text(void)
+{
+    hn_rng r;
+    hn_rng_seed(&r, 42);
+    double wl[NB], fw[NB];
+    int bbl[NB];
+    sensor(&r, wl, fw, bbl);
+    char t[64];
+
+    CHECK(text_rt("empty", (const uint8_t *)"", 0) == 1);
+    CHECK(text_rt("one byte", (const uint8_t *)"x", 1) <= 7);
+
+    /* the container's layout: one key's values for all bands, NUL-separated */
+    sbuf col_wl = {0}, col_fw = {0}, col_units = {0}, col_bbl = {0}, col_desc = {0};
+    sbuf rows = {0};
+    for (int i = 0; i < NB; i++) {
+        fmt_trim(t, sizeof t, wl[i], 2);
+        sb_rec(&col_wl, "%s", t);
+        sb_rec(&col_desc, "band %d (%s Nanometers)", i + 1, t);
+        sb_rec(&rows, "wavelength=%s", t);
+        fmt_trim(t, sizeof t, fw[i], 4);
+        sb_rec(&col_fw, "%s", t);
+        sb_rec(&rows, "fwhm=%s", t);
+        sb_rec(&col_units, "Nanometers");
+        sb_rec(&rows, "wavelength_units=Nanometers");
+        sb_rec(&col_bbl, "%d", bbl[i]);
+        sb_rec(&rows, "bbl=%d", bbl[i]);
+        sb_rec(&rows, "band %d (%s Nanometers)", i + 1, t);
+    }
+    size_t z_wl = text_rt("column: 224 wavelengths", col_wl.p, col_wl.n);
+    CHECK_MSG(z_wl * 100 < col_wl.n * 40, "wavelengths %zu of %zu", z_wl, col_wl.n);
+    text_rt("column: 224 fwhm", col_fw.p, col_fw.n);
+    size_t z_units = text_rt("column: 224 x \"Nanometers\"", col_units.p, col_units.n);
+    CHECK_MSG(z_units < 2 * NB, "units %zu", z_units);
+    text_rt("column: 224 bbl", col_bbl.p, col_bbl.n);
+    text_rt("column: 224 descriptions", col_desc.p, col_desc.n);
+    text_rt("rows: 224 x 5 records", rows.p, rows.n);
+    size_t z_wkt = text_rt("WKT (PROJCRS)", (const uint8_t *)WKT, strlen(WKT));
+    CHECK_MSG(z_wkt * 100 < strlen(WKT) * 50, "WKT %zu of %zu", z_wkt, strlen(WKT));
+
+    const char *shorts[] = {"Nanometers", "EPSG:32611", "AVIRIS-NG L2 surface reflectance",
+                            "2023-06-14T18:42:07Z", "Area", "Micrometers",
+                            "ang20230614t184207_rfl_v2b1 (orthocorrected, 5.1 m GSD)"};
+    for (size_t i = 0; i < sizeof shorts / sizeof *shorts; i++) {
+        snprintf(t, sizeof t, "short \"%.24s\"", shorts[i]);
+        size_t z = text_rt(t, (const uint8_t *)shorts[i], strlen(shorts[i]));
+        CHECK(z <= strlen(shorts[i]) + 7);
+    }
+
+    /* incompressible data must not expand by more than ~1 % */
+    size_t nr = 100000;
+    uint8_t *rnd = malloc(nr);
+    for (size_t i = 0; i < nr; i++) rnd[i] = (uint8_t)hn_rng_next(&r);
+    size_t z_rnd = text_rt("100 KB random bytes", rnd, nr);
+    CHECK_MSG(z_rnd <= nr + nr / 100, "random %zu", z_rnd);
+    /* long runs and every byte value */
+    uint8_t *run = calloc(20000, 1);
+    for (size_t i = 10000; i < 20000; i++) run[i] = (uint8_t)i;
+    text_rt("10 KB zeros + 10 KB ramp", run, 20000);
+
+    printf("text total %zu -> %zu bytes\n", text_total_in, text_total_out);
+
+    /* ---- robustness ---- */
+    hn_buf b;
+    hn_buf_init(&b);
+    CHECK(hn_text_encode(&b, col_desc.p, 300) == HINER_OK);
+    size_t ok = 0, fails = 0;
+    for (size_t cut = 0; cut < b.n; cut++) {
+        /* a copy of exactly `cut` bytes so ASan sees any read past it */
+        uint8_t *cp = malloc(cut ? cut : 1);
+        memcpy(cp, b.p, cut);
+        hn_rd rd;
+        hn_rd_init(&rd, cp, cut);
+        uint8_t *out = NULL;
+        size_t m = 0;
+        hiner_status st = hn_text_decode(&rd, &out, &m, 300);
+        CHECK_MSG(st != HINER_OK, "truncated to %zu decoded", cut);
+        CHECK(out == NULL);
+        fails += st != HINER_OK;
+        hn_free(out);
+        free(cp);
+    }
+    hn_buf_free(&b);
+
+    hn_buf_init(&b);
+    CHECK(hn_text_encode(&b, rows.p, 3000) == HINER_OK);
+    uint8_t *cp = malloc(b.n);
+    for (int it = 0; it < 2000; it++) {
+        memcpy(cp, b.p, b.n);
+        size_t bit = hn_rng_below(&r, (uint32_t)(b.n * 8));
+        cp[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+        hn_rd rd;
+        hn_rd_init(&rd, cp, b.n);
+        uint8_t *out = NULL;
+        size_t m = 0;
+        hiner_status st = hn_text_decode(&rd, &out, &m, 6000);
+        if (st == HINER_OK) {
+            ok++;
+            CHECK(out && out[m] == 0 && m <= 6000 && rd.p <= rd.end);
+        } else {
+            fails++;
+            CHECK(out == NULL);
+        }
+        hn_free(out);
+    }
+    free(cp);
+    printf("text robustness: %zu clean failures, %zu decodes of flipped streams\n", fails, ok);
+
+    /* a declared length over max_n fails before allocating */
+    hn_buf_free(&b);
+    hn_buf_init(&b);
+    hn_buf_uvar(&b, (uint64_t)1 << 60);
+    hn_buf_u32(&b, 0);
+    hn_rd rd;
+    hn_rd_init(&rd, b.p, b.n);
+    uint8_t *out = NULL;
+    size_t m = 0;
+    CHECK(hn_text_decode(&rd, &out, &m, (size_t)1 << 20) == HINER_E_LIMIT && out == NULL);
+    hn_rd_init(&rd, b.p, b.n);
+    CHECK(hn_text_decode(&rd, &out, &m, SIZE_MAX) == HINER_E_LIMIT && out == NULL);
+    hn_buf_free(&b);
+    hn_buf_init(&b);
+    hn_buf_uvar(&b, 1001);
+    hn_rd_init(&rd, b.p, b.n);
+    CHECK(hn_text_decode(&rd, &out, &m, 1000) == HINER_E_LIMIT && out == NULL);
+    hn_buf_free(&b);
+
+    free(rnd);
+    free(run);
+    free(col_wl.p);
+    free(col_fw.p);
+    free(col_units.p);
+    free(col_bbl.p);
+    free(col_desc.p);
+    free(rows.p);
+}
+
+/* ---- masks ---- */
+
+static size_t mask_rt(const char *what, const uint8_t *mask, size_t W, size_t H, size_t C)
+{
+    hn_buf b;
+    hn_buf_init(&b);
+    hiner_status st = hn_mask_encode(&b, mask, W, H, C);
+    CHECK_MSG(st == HINER_OK, "%s: encode %d", what, st);
+    size_t coded = b.n;
+    hn_buf_u8(&b, 0x5A);
+    size_t total = W * H * C;
+    uint8_t *dec = malloc(total ? total : 1);
+    memset(dec, 0xEE, total);
+    hn_rd rd;
+    hn_rd_init(&rd, b.p, b.n);
+    st = hn_mask_decode(&rd, dec, W, H, C);
+    CHECK_MSG(st == HINER_OK, "%s: decode %d", what, st);
+    size_t bad = 0;
+    for (size_t i = 0; i < total; i++) bad += dec[i] != (mask[i] != 0);
+    CHECK_MSG(bad == 0, "%s: %zu pixels differ", what, bad);
+    CHECK_MSG(rd.p == b.p + coded && hn_rd_u8(&rd) == 0x5A, "%s: stopped at %td of %zu", what,
+              rd.p - b.p, coded);
+    printf("mask %-40s %4zux%-4zux%-3zu -> %6zu bytes (%.4f bits/pixel)\n", what, W, H, C,
+           coded, total ? 8.0 * coded / total : 0.0);
+    free(dec);
+    hn_buf_free(&b);
+    return coded;
+}
+
+/* A scene footprint: valid inside a rotated, wobbly swath, NoData outside and in two
+ * cloud-shadow holes; about 40 % invalid. */
+static void footprint(uint8_t *m, size_t W, size_t H)
+{
+    for (size_t y = 0; y < H; y++)
+        for (size_t x = 0; x < W; x++) {
+            double u = (double)x / W - 0.5, v = (double)y / H - 0.5;
+            double a = 0.8 * u + 0.6 * v, bb = -0.6 * u + 0.8 * v;
+            int in = fabs(a + 0.03 * sin(14 * bb)) < 0.27 && fabs(bb) < 0.46;
+            double h1 = (u - 0.1) * (u - 0.1) + (v + 0.15) * (v + 0.15);
+            double h2 = (u + 0.05) * (u + 0.05) + (v - 0.2) * (v - 0.2);
+            if (h1 < 0.006 || h2 < 0.003) in = 0;
+            m[y * W + x] = in ? (uint8_t)(1 + (x * 7 + y) % 200) : 0; /* any nonzero is valid */
+        }
+}
+
+static void test_mask(void)
+{
+    hn_rng r;
+    hn_rng_seed(&r, 7);
+
+    uint8_t one = 1, zero = 0;
+    mask_rt("1x1x1 valid", &one, 1, 1, 1);
+    mask_rt("1x1x1 invalid", &zero, 1, 1, 1);
+    CHECK(mask_rt("empty (W=0)", &one, 0, 5, 3) == 0);
+
+    size_t W = 256, H = 192, C = NB, plane = W * H;
+    uint8_t *m = malloc(plane * C);
+    memset(m, 1, plane * C);
+    CHECK(mask_rt("all valid", m, W, H, C) <= 16);
+    memset(m, 0, plane * C);
+    CHECK(mask_rt("all invalid", m, W, H, C) <= 16);
+
+    footprint(m, W, H);
+    size_t invalid = 0;
+    for (size_t i = 0; i < plane; i++) invalid += m[i] == 0;
+    size_t z1 = mask_rt("footprint, 1 band", m, W, H, 1);
+    for (size_t c = 1; c < C; c++) memcpy(m + c * plane, m, plane);
+    size_t zc = mask_rt("footprint, same in all bands", m, W, H, C);
+    printf("     (footprint %.1f %% invalid; %zu more bytes for %zu more bands)\n",
+           100.0 * invalid / plane, zc - z1, C - 1);
+    CHECK(zc <= z1 + 8);
+
+    /* band-varying: the swath edge shifts with wavelength (keystone) and a few bands have
+     * extra dead detector columns */
+    for (size_t c = 0; c < 32; c++) {
+        uint8_t *p = m + c * plane;
+        footprint(p, W, H);
+        size_t shift = c / 6;
+        for (size_t y = 0; y < H; y++) {
+            memmove(p + y * W + shift, p + y * W, W - shift);
+            memset(p + y * W, 0, shift);
+            if (c % 9 == 4) p[y * W + 100 + c] = 0;
+        }
+    }
+    mask_rt("footprint, varying over 32 bands", m, W, H, 32);
+
+    /* isolated NaN pixels over the footprint */
+    footprint(m, W, H);
+    for (int i = 0; i < 300; i++) m[hn_rng_below(&r, (uint32_t)plane)] = 0;
+    for (size_t c = 1; c < 8; c++) {
+        memcpy(m + c * plane, m, plane);
+        for (int i = 0; i < 40; i++) m[c * plane + hn_rng_below(&r, (uint32_t)plane)] = 0;
+    }
+    mask_rt("footprint + random NaN pixels, 8 bands", m, W, H, 8);
+
+    /* random masks of several densities and odd shapes */
+    const double dens[] = {0.5, 0.02, 0.98};
+    size_t dims[][3] = {{1, 1, 7}, {13, 1, 2}, {1, 17, 3}, {37, 23, 4}, {64, 64, 2}};
+    for (size_t d = 0; d < 3; d++)
+        for (size_t k = 0; k < sizeof dims / sizeof *dims; k++) {
+            size_t n = dims[k][0] * dims[k][1] * dims[k][2];
+            for (size_t i = 0; i < n; i++) m[i] = hn_rng_uniform(&r) < dens[d];
+            char t[64];
+            snprintf(t, sizeof t, "random, %.0f %% valid", 100 * dens[d]);
+            mask_rt(t, m, dims[k][0], dims[k][1], dims[k][2]);
+        }
+
+    /* ---- robustness ---- */
+    size_t rw = 40, rh = 30, rc = 3, rn = rw * rh * rc;
+    footprint(m, rw, rh);
+    for (size_t i = 0; i < rn; i++)
+        if (i >= rw * rh) m[i] = hn_rng_uniform(&r) < 0.7;
+    hn_buf b;
+    hn_buf_init(&b);
+    CHECK(hn_mask_encode(&b, m, rw, rh, rc) == HINER_OK);
+    uint8_t *dec = malloc(rn);
+    size_t fails = 0, ok = 0;
+    for (size_t cut = 0; cut < b.n; cut++) {
+        uint8_t *cp = malloc(cut ? cut : 1);
+        memcpy(cp, b.p, cut);
+        hn_rd rd;
+        hn_rd_init(&rd, cp, cut);
+        hiner_status st = hn_mask_decode(&rd, dec, rw, rh, rc);
+        CHECK_MSG(st != HINER_OK, "mask truncated to %zu decoded", cut);
+        fails += st != HINER_OK;
+        free(cp);
+    }
+    uint8_t *cp = malloc(b.n);
+    for (int it = 0; it < 2000; it++) {
+        memcpy(cp, b.p, b.n);
+        size_t bit = hn_rng_below(&r, (uint32_t)(b.n * 8));
+        cp[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+        hn_rd rd;
+        hn_rd_init(&rd, cp, b.n);
+        hiner_status st = hn_mask_decode(&rd, dec, rw, rh, rc);
+        if (st == HINER_OK) {
+            ok++;
+            for (size_t i = 0; i < rn; i++) CHECK(dec[i] <= 1);
+            CHECK(rd.p <= rd.end);
+        } else {
+            fails++;
+        }
+    }
+    printf("mask robustness: %zu clean failures, %zu decodes of flipped streams\n", fails, ok);
+    free(cp);
+    hn_buf_free(&b);
+
+    /* sizes whose product overflows are refused */
+    hn_buf_init(&b);
+    CHECK(hn_mask_encode(&b, m, SIZE_MAX / 2, 3, 1) != HINER_OK);
+    hn_buf_free(&b);
+    hn_rd rd;
+    hn_rd_init(&rd, m, 16);
+    CHECK(hn_mask_decode(&rd, dec, (size_t)1 << 40, (size_t)1 << 30, 2) != HINER_OK);
+    free(dec);
+    free(m);
+}
+
+int main(void)
+{
+    test_text();
+    test_mask();
+    return check_exit();
+}
