@@ -107,7 +107,7 @@ typedef void (*hiner_log_fn)(int level, const char *msg, void *user);
 typedef enum hiner_entropy {
     HINER_ENTROPY_DEFAULT = 0, /* the smaller of the two on typical files */
     HINER_ENTROPY_HUFFMAN = 1, /* canonical Huffman, as in the paper */
-    HINER_ENTROPY_RANS = 2     /* adaptive-order-0 rANS */
+    HINER_ENTROPY_ARITH = 2    /* adaptive binary arithmetic coding */
 } hiner_entropy;
 
 /* Training and model parameters. Fill with hiner_params_init(), then change fields.
@@ -316,6 +316,10 @@ typedef struct hiner_encode_report {
     double psnr_quantized;   /* as stored, dB */
     int entropy;             /* method used */
     int qat_epochs;          /* fine-tuning epochs run */
+    uint64_t huffman_bytes;  /* the quantized tensors under each coder (same bit widths), */
+    uint64_t arith_bytes;    /* 0 when only one was tried */
+    int max_bits;            /* largest bit width after the rate fit */
+    int min_bits;
 } hiner_encode_report;
 
 /* Trains a model on the cube with the size target of p and writes the whole file through

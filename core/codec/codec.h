@@ -118,8 +118,9 @@ HN_HIDDEN hiner_status hn_entropy_encode(hn_buf *out, const hn_sym_seg *segs, si
 HN_HIDDEN hiner_status hn_entropy_decode(hn_rd *in, hn_sym_seg *segs, size_t nseg, int method);
 
 /* ---- textcm.c: metadata text (and other small byte strings) ----
- * An order-0..3 context-mixing coder over the range coder; good on repetitive key/value
- * text. Writes uvar(n) then the coded bytes. */
+ * A context-mixing coder over the range coder (orders 1-6, word, column, number-prediction
+ * and match models, primed with common GDAL/WKT phrases); good on repetitive key/value text
+ * and numeric columns. Writes uvar(n) then the coded bytes. */
 HN_HIDDEN hiner_status hn_text_encode(hn_buf *out, const uint8_t *data, size_t n);
 /* *data is a new allocation (hn_free) of *n bytes plus a NUL; fails with HINER_E_LIMIT
  * when the declared size exceeds max_n, HINER_E_CORRUPT/TRUNCATED on a bad stream. */

@@ -1,80 +1,107 @@
 /*
- * textcm.c - metadata text coder: a small context-mixing model in the style of lpaq1 (orders
- * 0-4 and 6, word and sparse contexts, two record-column contexts, a match model) mixed in
- * the logistic domain, giving each bit's probability to the range coder. Tuned for GDAL
- * metadata: NUL-separated records, columns of slowly varying numbers, units, CRS WKT.
+ * textcm.c - metadata text coder: a small context-mixing model in the style of lpaq1 that
+ * predicts each bit for the range coder. Orders 0-4 and 6, word and sparse contexts, the
+ * previous record's column, the previous record with its numbers extrapolated, and a match
+ * model that also sees a built-in primer of GDAL/PROJ phrases; mixed in the logistic domain.
  */
 #include "codec.h"
-
-#ifndef MAPLIM
-#define MAPLIM 255
-#endif
-#ifndef W0
-#define W0 8000
-#endif
-#ifndef LR0
-#define LR0 32
-#endif
-#ifndef LRMIN
-#define LRMIN 8
-#endif
-#ifndef LRDEC
-#define LRDEC 31
-#endif
-#ifndef FINAL
-#define FINAL (s->pr_mix + p1 + 1) >> 1
-#endif
-#ifndef PRIME
-#define PRIME 1
-#endif
-#ifndef PRIMEO
-#define PRIMEO 0
-#endif
-#ifndef PRIMELIM
-#define PRIMELIM 30
-#endif
-#ifndef NUMH
-#define NUMH hash32(10, (uint32_t)pc << 8 | (uint32_t)s->pred_state)
-#endif
-#ifndef MIXSEL
-#define MIXSEL c0
-#endif
-#ifndef XH8
-#define XH8 hash32(9, c4 & 0xffff00)
-#endif
 
 enum {
     NH = 10,          /* hashed contexts: orders 1-4 and 6, word, sparse, 2 column, numeric */
     NIN = 2 * NH + 3, /* mixer inputs: NH counters, order 0, match, bias, NH mapped counters */
     TB_MIN = 10,      /* hashed tables have 2^tb slots, tb from the text's length */
     TB_MAX = 16,
-    MB_MIN = 12,      /* the match model's table: 2^mb positions */
+    MB_MIN = 12, /* the match model's table: 2^mb positions */
     MB_MAX = 18,
-    MIX_SETS = 256,   /* mixer weight sets, selected by the partial byte */
-    MM_MIN = 5,       /* match model: context length hashed to find a candidate */
+    MIX_SETS = 256, /* mixer weight sets, selected by the partial byte */
+    MM_MIN = 5,     /* match model: context length hashed to find a candidate */
     MM_MAXLEN = 65535,
-    PRED_MAX = 48,    /* numeric model: longest predicted record */
+    PRED_MAX = 48, /* numeric model: longest predicted record */
     /* Counter limits: the adaptation rate is 1/(n+1.5) until n reaches the limit, so young
      * contexts learn fast and old ones average (lpaq's StateMap, without bit histories). */
-    LIMIT_LO = 250,
-    LIMIT_HI = 60,
+    LIMIT_LO = 250, /* orders 0-2: stationary */
+    LIMIT_HI = 20,  /* the rest: sparse, and keys or columns change */
+    LIMIT_MAP = 255,
+    LIMIT_PRIME = 30,
+    /* mixer: initial weight (16 fractional bits), learning rate decaying by 1 per 32 bytes */
+    W_INIT = 8000,
+    W_MAX = 1 << 24,
+    LR_START = 32,
+    LR_END = 8,
 };
 
-/* The match model looks into this text as if it had been coded before the data: phrases
- * that GDAL metadata and PROJ's WKT repeat from file to file then cost a few bits each. Part
- * of the format: changing a byte of it breaks every stream. */
+/* Every stream starts as if this text had been coded just before it (see tc_prime): phrases
+ * that GDAL metadata and PROJ's WKT repeat from file to file then cost a few bits each, e.g.
+ * a WGS 84 / UTM WKT2 goes from ~32 % to ~9 %. Part of the format: changing a byte of it
+ * breaks every existing stream. */
 static const char PRIMER[] =
-#include "/tmp/tm/primer.h"
-    ;
+    "wavelength_units=Nanometers\0wavelength=\0fwhm=\0bbl=1\0band 1 (400.0 Nanometers)\0"
+    "Micrometers\0AREA_OR_POINT=Area\0CENTRAL_WAVELENGTH_UM=\0FWHM_UM=\0"
+    "PROJCRS[\"WGS 84 / UTM zone 33N\",\n"
+    "    BASEGEOGCRS[\"WGS 84\",\n"
+    "        ENSEMBLE[\"World Geodetic System 1984 ensemble\",\n"
+    "            MEMBER[\"World Geodetic System 1984 (Transit)\"],\n"
+    "            MEMBER[\"World Geodetic System 1984 (G730)\"],\n"
+    "            MEMBER[\"World Geodetic System 1984 (G873)\"],\n"
+    "            MEMBER[\"World Geodetic System 1984 (G1150)\"],\n"
+    "            MEMBER[\"World Geodetic System 1984 (G1674)\"],\n"
+    "            MEMBER[\"World Geodetic System 1984 (G1762)\"],\n"
+    "            MEMBER[\"World Geodetic System 1984 (G2139)\"],\n"
+    "            ELLIPSOID[\"WGS 84\",6378137,298.257223563,\n"
+    "                LENGTHUNIT[\"metre\",1]],\n"
+    "            ENSEMBLEACCURACY[2.0]],\n"
+    "        PRIMEM[\"Greenwich\",0,\n"
+    "            ANGLEUNIT[\"degree\",0.0174532925199433]],\n"
+    "        ID[\"EPSG\",4326]],\n"
+    "    CONVERSION[\"UTM zone 33N\",\n"
+    "        METHOD[\"Transverse Mercator\",\n"
+    "            ID[\"EPSG\",9807]],\n"
+    "        PARAMETER[\"Latitude of natural origin\",0,\n"
+    "            ANGLEUNIT[\"degree\",0.0174532925199433],\n"
+    "            ID[\"EPSG\",8801]],\n"
+    "        PARAMETER[\"Longitude of natural origin\",15,\n"
+    "            ANGLEUNIT[\"degree\",0.0174532925199433],\n"
+    "            ID[\"EPSG\",8802]],\n"
+    "        PARAMETER[\"Scale factor at natural origin\",0.9996,\n"
+    "            SCALEUNIT[\"unity\",1],\n"
+    "            ID[\"EPSG\",8805]],\n"
+    "        PARAMETER[\"False easting\",500000,\n"
+    "            LENGTHUNIT[\"metre\",1],\n"
+    "            ID[\"EPSG\",8806]],\n"
+    "        PARAMETER[\"False northing\",0,\n"
+    "            LENGTHUNIT[\"metre\",1],\n"
+    "            ID[\"EPSG\",8807]]],\n"
+    "    CS[Cartesian,2],\n"
+    "        AXIS[\"(E)\",east,\n"
+    "            ORDER[1],\n"
+    "            LENGTHUNIT[\"metre\",1]],\n"
+    "        AXIS[\"(N)\",north,\n"
+    "            ORDER[2],\n"
+    "            LENGTHUNIT[\"metre\",1]],\n"
+    "    USAGE[\n"
+    "        SCOPE[\"Navigation and medium accuracy spatial referencing.\"],\n"
+    "        AREA[\"Between 12\302\260E and 18\302\260E, northern hemisphere between equator "
+    "and 84\302\260N, onshore and offshore.\"],\n"
+    "        BBOX[0,12,84,18]],\n"
+    "    ID[\"EPSG\",32633]]\0"
+    "PROJCS[\"WGS 84 / UTM zone 33N\",GEOGCS[\"WGS 84\",DATUM[\"WGS_1984\",SPHEROID[\"WGS 84\","
+    "6378137,298.257223563,AUTHORITY[\"EPSG\",\"7030\"]],AUTHORITY[\"EPSG\",\"6326\"]],"
+    "PRIMEM[\"Greenwich\",0,AUTHORITY[\"EPSG\",\"8901\"]],UNIT[\"degree\",0.0174532925199433,"
+    "AUTHORITY[\"EPSG\",\"9122\"]],AUTHORITY[\"EPSG\",\"4326\"]],"
+    "PROJECTION[\"Transverse_Mercator\"],PARAMETER[\"latitude_of_origin\",0],"
+    "PARAMETER[\"central_meridian\",15],PARAMETER[\"scale_factor\",0.9996],"
+    "PARAMETER[\"false_easting\",500000],PARAMETER[\"false_northing\",0],"
+    "UNIT[\"metre\",1,AUTHORITY[\"EPSG\",\"9001\"]],AXIS[\"Easting\",EAST],"
+    "AXIS[\"Northing\",NORTH],AUTHORITY[\"EPSG\",\"32633\"]]\0";
 
 typedef struct tc_state {
     uint8_t *buf; /* the primer, then the bytes coded so far */
     size_t pos;   /* index of the byte being coded */
     int tb, mb;
 
-    uint32_t *ht;     /* NH tables of 2^tb counters: p (22 bits) << 10 | count (10 bits) */
-    uint32_t *mm_pos; /* 2^mb: position after the last occurrence of an MM_MIN-byte hash */
-    int32_t *w;       /* MIX_SETS x NIN mixer weights, 16 fractional bits */
+    uint32_t *ht;           /* NH tables of 2^tb counters: p (22 bits) << 10 | count (10 bits) */
+    uint32_t *mm_pos;       /* 2^mb: position after the last occurrence of an MM_MIN-byte hash */
+    int32_t *w;             /* MIX_SETS x NIN mixer weights, 16 fractional bits */
     uint16_t apm[256 * 33]; /* refinement of the mixer's output by the partial byte */
     uint32_t o0[256];
     uint32_t mm_sm[2 * 64];
@@ -86,12 +113,12 @@ typedef struct tc_state {
     uint32_t h[NH];
     uint32_t c4, c8; /* the last 8 bytes, newest in the low byte */
     uint32_t word;   /* hash of the current run of letters, 0 outside one */
-    size_t rec_start, prev_start; /* current and previous record (after NUL or '\n') */
-    int above, above1; /* previous record's bytes at this column and the next (256 = none) */
-    int col_eq;        /* this record so far equals the previous one's prefix */
-    size_t pprev_start;  /* the record before the previous one */
+    size_t rec_start, prev_start, pprev_start; /* the last 3 records (after NUL or '\n') */
+    int above, above1;      /* previous record's bytes at this column and the next (256 = none) */
+    int col_eq;             /* this record so far equals the previous one's prefix */
     uint8_t pred[PRED_MAX]; /* the previous record with its numbers extrapolated */
-    int pred_len, pred_state; /* 0: record matches pred so far, 1/2: above/below it */
+    int pred_len;
+    int pred_state; /* this record vs pred: 0 equal so far, 1 above, 2 below, 3 longer */
     size_t mm_ptr, mm_len;
 
     /* bit-level state, refreshed after each bit */
@@ -173,7 +200,7 @@ static hiner_status tc_create(tc_state *s, size_t n)
     for (int i = 0; i < 256; i++) s->o0[i] = 1u << 31;
     for (int i = 0; i < 2 * 64; i++) s->mm_sm[i] = 1u << 31;
     for (int i = 0; i < NH * 16 * 32; i++) s->map[i] = (uint32_t)((i & 31) * 128 + 64) << 20;
-    for (int i = 0; i < MIX_SETS * NIN; i++) s->w[i] = W0;
+    for (int i = 0; i < MIX_SETS * NIN; i++) s->w[i] = W_INIT;
     for (int j = 0; j < 33; j++) s->apm[j] = (uint16_t)(squash((j - 16) * 128) * 16);
     for (int i = 1; i < 256; i++) memcpy(s->apm + i * 33, s->apm, 33 * sizeof *s->apm);
     for (int i = 0; i < 1024; i++) s->rtab[i] = (int32_t)(65536 * 2 / (2 * i + 3));
@@ -190,7 +217,7 @@ static hiner_status tc_create(tc_state *s, size_t n)
     s->c0 = 1;
     s->above = s->above1 = 256;
     s->col_eq = 1;
-    s->lr = LR0;
+    s->lr = LR_START;
     return HINER_OK;
 }
 
@@ -207,29 +234,55 @@ static int is_digit(int c)
     return c >= '0' && c <= '9';
 }
 
-/* A decimal token at p (digits, optionally '.' and digits): its value scaled by 10^decimals,
- * its length and decimals. 0 when it has too many digits for exact arithmetic. */
+/* A decimal token at p: digits, optionally '.' and digits. Its value scaled by 10^dec, its
+ * length and decimals; 0 when it has too many digits for exact arithmetic. */
 static int parse_num(const uint8_t *p, size_t n, uint64_t *v, size_t *len, int *dec)
 {
     size_t i = 0;
     int digits = 0;
     *v = 0;
     *dec = 0;
-    while (i < n && is_digit(p[i])) *v = *v * 10 + (uint64_t)(p[i++] - '0'), digits++;
+    while (i < n && is_digit(p[i])) {
+        *v = *v * 10 + (uint64_t)(p[i++] - '0'); /* wraps past 19 digits: refused below */
+        digits++;
+    }
     if (i + 1 < n && p[i] == '.' && is_digit(p[i + 1])) {
         i++;
-        while (i < n && is_digit(p[i])) *v = *v * 10 + (uint64_t)(p[i++] - '0'), digits++, (*dec)++;
+        while (i < n && is_digit(p[i])) {
+            *v = *v * 10 + (uint64_t)(p[i++] - '0');
+            digits++;
+            (*dec)++;
+        }
     }
     *len = i;
     return digits <= 17;
 }
 
+/* Writes v / 10^dec with dec decimals; trim drops trailing zeros of the fraction. */
+static int format_num(uint8_t *out, uint64_t v, int dec, int trim)
+{
+    uint8_t t[24];
+    int k = 0;
+    for (int i = 0; i < dec; i++, v /= 10) {
+        if (trim && k == 0 && v % 10 == 0) continue; /* nothing written yet: a trailing 0 */
+        t[k++] = (uint8_t)('0' + v % 10);
+    }
+    if (k > 0) t[k++] = '.';
+    do {
+        t[k++] = (uint8_t)('0' + v % 10);
+        v /= 10;
+    } while (v > 0);
+    for (int i = 0; i < k; i++) out[i] = t[k - 1 - i];
+    return k;
+}
+
 /* The record expected next: a copy of the previous record `a` whose numbers continue the
- * step from the record before (`b`): 2a - b, in a's format. Spectral metadata stored one
- * key per column ("418.24\0423.87\0...", "band 17 (512.35 Nanometers)") is mostly such
- * sequences. Returns the length written (at most PRED_MAX). */
+ * step from the record before, `b` (2a - b). Spectral metadata stored one key per column
+ * ("418.24", "423.87", ...; "band 17 (512.35 Nanometers)") is mostly such sequences.
+ * Writes at most PRED_MAX bytes; returns the length. */
 static int predict_record(uint8_t *out, const uint8_t *a, size_t la, const uint8_t *b, size_t lb)
 {
+    uint8_t t[PRED_MAX + 24]; /* a formatted number (<= 19 bytes) may pass PRED_MAX */
     size_t ia = 0, ib = 0;
     int o = 0;
     if (la > PRED_MAX) la = PRED_MAX;
@@ -237,38 +290,30 @@ static int predict_record(uint8_t *out, const uint8_t *a, size_t la, const uint8
     while (ia < la && o < PRED_MAX) {
         if (!is_digit(a[ia])) {
             if (ib < lb && !is_digit(b[ib])) ib++;
-            out[o++] = a[ia++];
+            t[o++] = a[ia++];
             continue;
         }
         uint64_t va, vb = 0;
         size_t na, nb = 0;
         int da, db = 0;
         int ok = parse_num(a + ia, la - ia, &va, &na, &da);
-        if (ib < lb && is_digit(b[ib]))
-            ok &= parse_num(b + ib, lb - ib, &vb, &nb, &db);
-        else
-            ok = 0;
+        ok = ok && ib < lb && is_digit(b[ib]) && parse_num(b + ib, lb - ib, &vb, &nb, &db);
         int d = da > db ? da : db;
-        for (int k = da; k < d; k++) va *= 10;
-        for (int k = db; k < d; k++) vb *= 10;
-        if (ok && 2 * va >= vb && 2 * va - vb < (uint64_t)1e17) {
-            char t[24];
-            uint64_t v = 2 * va - vb, pw = 1;
-            for (int k = 0; k < d; k++) pw *= 10;
-            int k = snprintf(t, sizeof t, "%llu", (unsigned long long)(v / pw));
-            if (d > 0) k += snprintf(t + k, sizeof t - (size_t)k, ".%0*llu", d, (unsigned long long)(v % pw));
-            /* writers that trim zeros make decimals vary; follow them */
-            if (da != db && d > 0) {
-                while (t[k - 1] == '0') k--;
-                if (t[k - 1] == '.') k--;
-            }
-            for (int j = 0; j < k && o < PRED_MAX; j++) out[o++] = (uint8_t)t[j];
+        for (int k = da; ok && k < d; k++) ok = (va *= 10) < (uint64_t)1e17;
+        for (int k = db; ok && k < d; k++) ok = (vb *= 10) < (uint64_t)1e17;
+        if (ok && 2 * va >= vb) {
+            /* writers that trim trailing zeros give varying decimals: follow them */
+            o += format_num(t + o, 2 * va - vb, d, da != db);
         } else {
-            for (size_t j = 0; j < na && o < PRED_MAX; j++) out[o++] = a[ia + j];
+            size_t k = na < (size_t)(PRED_MAX - o) ? na : (size_t)(PRED_MAX - o);
+            memcpy(t + o, a + ia, k);
+            o += (int)k;
         }
         ia += na;
         ib += nb;
     }
+    if (o > PRED_MAX) o = PRED_MAX;
+    memcpy(out, t, (size_t)o);
     return o;
 }
 
@@ -290,8 +335,9 @@ static void tc_byte(tc_state *s, int c)
         s->rec_start = n;
         s->col_eq = 1;
         s->pred_state = 0;
-        s->pred_len = predict_record(s->pred, b + s->prev_start, s->rec_start - 1 - s->prev_start,
-                                     b + s->pprev_start, s->prev_start - s->pprev_start - (s->prev_start > 0));
+        size_t la = s->rec_start - 1 - s->prev_start; /* without the separator */
+        size_t lb = s->prev_start - s->pprev_start - (s->prev_start > 0);
+        s->pred_len = predict_record(s->pred, b + s->prev_start, la, b + s->pprev_start, lb);
     } else {
         s->col_eq = s->col_eq && c == s->above;
         if (s->pred_state == 0 && col - 1 < (size_t)s->pred_len && c != s->pred[col - 1])
@@ -338,22 +384,23 @@ static void tc_byte(tc_state *s, int c)
     s->h[3] = hash32(4, c4);
     s->h[4] = hash32(hash32(5, c4), s->c8 & 0xffff);
     s->h[5] = hash32(6 + s->word, c4 & 0xff);
-    s->h[6] = XH8;
+    s->h[6] = hash32(9, c4 & 0xffff00); /* sparse: skips the last byte */
     s->h[7] = hash32(7, (uint32_t)s->above << 16 | (uint32_t)s->col_eq << 12 |
                             (uint32_t)(col < 15 ? col : 15) << 8 | (c4 & 0xff));
-    s->h[8] = hash32(8, (uint32_t)s->above << 16 | (uint32_t)s->above1 << 4 |
-                            (uint32_t)s->col_eq);
+    s->h[8] = hash32(8, (uint32_t)s->above << 16 | (uint32_t)s->above1 << 4 | (uint32_t)s->col_eq);
     int pc = col < (size_t)s->pred_len ? s->pred[col] : col == (size_t)s->pred_len ? 0 : 256;
-    s->h[9] = NUMH;
+    s->h[9] = hash32(10, (uint32_t)pc << 8 | (uint32_t)s->pred_state);
 }
 
 /* Probability (12 bits) that the next bit is 1. */
 static int tc_predict(tc_state *s)
 {
     int c0 = s->c0;
-    uint32_t mask = ((uint32_t)1 << s->tb) - 1;
+    /* a slot per partial byte: Fibonacci hashing of c0 into the context's hash */
+    uint32_t ck = (uint32_t)c0 * 0x9E3779B1u;
+    int sh = 32 - s->tb;
     for (int i = 0; i < NH; i++) {
-        s->idx[i] = (hash32(s->h[i], (uint32_t)c0) & mask) + (uint32_t)i * (mask + 1);
+        s->idx[i] = ((s->h[i] ^ ck) >> sh) + ((uint32_t)i << s->tb);
         uint32_t v = s->ht[s->idx[i]];
         int n = (int)(v & 1023), p = ctr_p12(v);
         s->x[i] = s->st[p];
@@ -381,10 +428,11 @@ static int tc_predict(tc_state *s)
     }
     s->x[NH + 2] = 256;
 
-    s->wsel = s->w + (size_t)MIXSEL * NIN;
+    s->wsel = s->w + (size_t)c0 * NIN;
     int64_t dot = 0;
     for (int i = 0; i < NIN; i++) dot += (int64_t)s->x[i] * s->wsel[i];
-    s->pr_mix = squash(clampi((int)(dot >> 16), -2047, 2047));
+    dot >>= 16;
+    s->pr_mix = squash(dot < -2047 ? -2047 : dot > 2047 ? 2047 : (int)dot);
 
     /* APM (lpaq1): interpolate between 33 buckets of stretch(p) in this context */
     int v = (s->st[s->pr_mix] + 2048) * 32;
@@ -392,7 +440,7 @@ static int tc_predict(tc_state *s)
     int base = c0 * 33 + (v >> 12);
     s->apm_i = base + (wt >> 11);
     int p1 = (s->apm[base] * (4096 - wt) + s->apm[base + 1] * wt) >> 16;
-    s->pr = clampi(FINAL, 1, 4095);
+    s->pr = clampi((s->pr_mix + 3 * p1 + 2) >> 2, 1, 4095);
     return s->pr;
 }
 
@@ -400,14 +448,15 @@ static void tc_update(tc_state *s, int y)
 {
     for (int i = 0; i < NH; i++) {
         ctr_update(&s->ht[s->idx[i]], y, i < 2 ? LIMIT_LO : LIMIT_HI, s->rtab);
-        ctr_update(&s->map[s->mi[i]], y, MAPLIM, s->rtab);
+        ctr_update(&s->map[s->mi[i]], y, LIMIT_MAP, s->rtab);
     }
     ctr_update(&s->o0[s->c0], y, LIMIT_LO, s->rtab);
     if (s->mm_expect >= 0) ctr_update(&s->mm_sm[s->mm_ctx], y, LIMIT_LO, s->rtab);
 
     /* gradient step on coding cost: w += lr * x * err */
     int err = ((y << 12) - s->pr_mix) * s->lr;
-    for (int i = 0; i < NIN; i++) s->wsel[i] += (s->x[i] * err) >> 14;
+    for (int i = 0; i < NIN; i++)
+        s->wsel[i] = clampi(s->wsel[i] + ((s->x[i] * err) >> 14), -W_MAX, W_MAX);
     int g = (y << 16) + (y << 7) - y - y;
     s->apm[s->apm_i] = (uint16_t)(s->apm[s->apm_i] + ((g - s->apm[s->apm_i]) >> 7));
 
@@ -416,30 +465,26 @@ static void tc_update(tc_state *s, int y)
         tc_byte(s, s->c0 & 255);
         s->c0 = 1;
         /* the mixer learns fast at first, then settles */
-        if (s->lr > LRMIN && (s->pos & LRDEC) == 0) s->lr--;
+        if (s->lr > LR_END && (s->pos & 31) == 0) s->lr--;
     }
 }
 
-/* The primer is seen by the byte-level contexts only (match table, record state): priming
- * the bit models too would cost a full model pass per call for little gain. */
+/* Runs the primer through the byte-level state (match table, records) and the order-0 and
+ * order-1 counters, so that short strings start from ASCII statistics. The full model is
+ * not primed: that would cost a model pass per call and it hurts number columns. */
 static void tc_prime(tc_state *s)
 {
     size_t np = sizeof PRIMER - 1;
-    uint32_t mask = ((uint32_t)1 << s->tb) - 1;
     for (size_t i = 0; i < np; i++) {
         int c = s->buf[i];
-        for (int k = 7, c0 = 1; k >= 0 && PRIMEO; k--) {
+        for (int k = 7, c0 = 1; k >= 0; k--) {
             int y = (c >> k) & 1;
-            ctr_update(&s->o0[c0], y, PRIMELIM, s->rtab);
-            for (int j = 0; j < PRIMEO - 1; j++)
-                ctr_update(&s->ht[(hash32(s->h[j], (uint32_t)c0) & mask) + (uint32_t)j * (mask + 1)], y, PRIMELIM, s->rtab);
+            ctr_update(&s->o0[c0], y, LIMIT_PRIME, s->rtab);
+            uint32_t ck = (uint32_t)c0 * 0x9E3779B1u;
+            ctr_update(&s->ht[(s->h[0] ^ ck) >> (32 - s->tb)], y, LIMIT_PRIME, s->rtab);
             c0 = c0 << 1 | y;
         }
         tc_byte(s, c);
-    }
-    if (!PRIME) {
-        s->mm_len = 0;
-        memset(s->mm_pos, 0, ((size_t)1 << s->mb) * sizeof *s->mm_pos);
     }
 }
 
@@ -500,6 +545,10 @@ hiner_status hn_text_decode(hn_rd *in, uint8_t **data, size_t *n, size_t max_n)
     uint64_t len = hn_rd_uvar(in);
     HN_CHECK(in->overrun, HINER_E_TRUNCATED);
     HN_CHECK(len > max_n || len > UINT32_MAX / 2, HINER_E_LIMIT);
+    /* Every bit costs at least -log2(65504/65536) bits (the coder's probability clamp), so a
+     * byte of input holds at most ~1420 bytes: a corrupt length cannot make us allocate or
+     * decode much more than the input justifies. */
+    HN_CHECK(len / 1536 > hn_rd_left(in), HINER_E_TRUNCATED);
     size_t m = (size_t)len;
     out = hn_malloc(m + 1, 1);
     HN_CHECK(!out, HINER_E_NOMEM);

@@ -25,6 +25,7 @@ typedef struct qset {
     int n_dec;                     /* the first n_dec tensors go to DECO */
     hn_buf deco, rest;             /* payloads at the last measure */
     int method;
+    uint64_t size_of[3];           /* bytes under each method at the last measure (0: not tried) */
 } qset;
 
 static void qset_clear(qset *q)
@@ -78,6 +79,7 @@ static hiner_status qset_measure(qset *q, int method, uint64_t *bytes)
         nm = 1;
     }
     uint64_t best = UINT64_MAX;
+    q->size_of[1] = q->size_of[2] = 0;
     for (int i = 0; i < nm; i++) {
         hn_buf a, b;
         hn_buf_init(&a);
@@ -91,6 +93,7 @@ static hiner_status qset_measure(qset *q, int method, uint64_t *bytes)
             return st;
         }
         uint64_t size = a.n + b.n;
+        q->size_of[methods[i]] = size;
         if (size < best) {
             best = size;
             hn_buf_free(&q->deco);
@@ -457,6 +460,14 @@ static hiner_status encode_to_buf(const hiner_cube *cube, const hiner_meta *meta
         rep->psnr_quantized = psnr_q;
         rep->entropy = q.method;
         rep->qat_epochs = qat;
+        rep->huffman_bytes = q.size_of[HN_ENTROPY_HUFFMAN];
+        rep->arith_bytes = q.size_of[HN_ENTROPY_ARITH];
+        rep->max_bits = 0;
+        rep->min_bits = 99;
+        for (int t = 0; t < q.nt; t++) {
+            rep->max_bits = q.bits[t] > rep->max_bits ? q.bits[t] : rep->max_bits;
+            rep->min_bits = q.bits[t] < rep->min_bits ? q.bits[t] : rep->min_bits;
+        }
     }
     hn_logf(&lg, 2, "%zu bytes, %.4f bpppb (target %llu bytes)", file->n, rep ? rep->bpppb : 0.0,
             (unsigned long long)target);

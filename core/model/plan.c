@@ -76,7 +76,8 @@ typedef struct {
     double score;
 } stride_choice;
 
-static void score_seq(stride_choice *best, const int *s, int n, uint32_t H, uint32_t W)
+static void score_seq(stride_choice *best, const int *s, int n, uint32_t H, uint32_t W,
+                      double budget)
 {
     uint64_t P = 1;
     for (int i = 0; i < n; i++) P *= (uint64_t)s[i];
@@ -84,11 +85,17 @@ static void score_seq(stride_choice *best, const int *s, int n, uint32_t H, uint
     double pad = (double)(eh * P) * (double)(ew * P) / ((double)H * (double)W);
     double lng = (double)(eh > ew ? eh : ew), sht = (double)(eh < ew ? eh : ew);
     uint32_t big = H > W ? H : W;
-    int n_pref = big >= 1000 ? 5 : (big >= 48 ? 4 : (big >= 12 ? 3 : 2));
-    double score = 10.0 * log(pad) + 1.0 * fabs((double)(n - n_pref));
+    int n_pref = big >= 1000 ? 5 : (big >= 48 ? 4 : (big >= 24 ? 3 : 2));
+    double score = 6.0 * log(pad) + 1.5 * fabs((double)(n - n_pref));
     if (lng > 8) score += 2.0 * log(lng / 8.0) + 1.0;
-    if (sht < 2 && big >= 48) score += 1.0; /* a 1-cell side wastes the embedding's spatial part */
-    score += 0.3 * fabs(log2(lng / 4.0));
+    if (sht < 2 && big >= 48) score += 2.0; /* a 1-cell side wastes the embedding's layout */
+    /* a few cells per side (the paper's 3x3 .. 6x3): every cell multiplies the encoder's
+     * output layer */
+    score += 0.5 * fabs(log2(lng / 3.0));
+    /* with a small budget, the encoder's output layer (hidden x 16 cells) must stay a
+     * modest share of it: ~32 x 16 weights per cell against 15 % of the budget */
+    double enc = 32.0 * 16.0 * (double)(eh * ew);
+    if (budget > 0 && enc > 0.15 * budget) score += 4.0 * log2(enc / (0.15 * budget));
     if (score < best->score) {
         best->score = score;
         best->n = n;
@@ -97,18 +104,20 @@ static void score_seq(stride_choice *best, const int *s, int n, uint32_t H, uint
 }
 
 static void enum_seq(stride_choice *best, int *s, int depth, int maxn, int prev, uint32_t H,
-                     uint32_t W)
+                     uint32_t W, double budget)
 {
-    if (depth >= 1) score_seq(best, s, depth, H, W);
+    if (depth >= 1) score_seq(best, s, depth, H, W, budget);
     if (depth == maxn) return;
     for (int v = prev; v >= 2; v--) {
         if (depth == 0 && v < 4 && (H >= 16 || W >= 16)) continue; /* first stride 4 or 5 */
         s[depth] = v;
-        enum_seq(best, s, depth + 1, maxn, v, H, W);
+        enum_seq(best, s, depth + 1, maxn, v, H, W, budget);
     }
 }
 
-static hiner_status choose_strides(const hiner_params *p, uint32_t W, uint32_t H, hiner_plan *pl)
+/* budget: parameters the network may have (0: no limit, the paper's mode). */
+static hiner_status choose_strides(const hiner_params *p, uint32_t W, uint32_t H, hiner_plan *pl,
+                                   double budget)
 {
     if (p->n_stages > 0) {
         HN_CHECK(p->n_stages > HINER_MAX_STAGES, HINER_E_INVALID_ARG);
@@ -121,7 +130,7 @@ static hiner_status choose_strides(const hiner_params *p, uint32_t W, uint32_t H
     }
     stride_choice best = {0, {0}, INFINITY};
     int s[HINER_MAX_STAGES];
-    enum_seq(&best, s, 0, 5, 5, H, W);
+    enum_seq(&best, s, 0, 5, 5, H, W, budget);
     HN_CHECK(best.n == 0, HINER_E_GENERIC);
     pl->n_stages = best.n;
     memcpy(pl->strides, best.s, sizeof best.s);
@@ -132,14 +141,14 @@ static hiner_status choose_strides(const hiner_params *p, uint32_t W, uint32_t H
  * decoder widths. `paper` selects the paper's encoder (80 frequencies, 320 hidden) for
  * automatic values, else the compact one of the file format. */
 static hiner_status plan_geometry(const hiner_params *p, uint32_t W, uint32_t H, uint32_t C,
-                                  hiner_plan *pl, const hn_log *lg, int paper)
+                                  hiner_plan *pl, const hn_log *lg, int paper, double budget)
 {
     HN_CHECK(W == 0 || H == 0 || C == 0, HINER_E_INVALID_ARG);
     memset(pl, 0, sizeof *pl);
     pl->width = W;
     pl->height = H;
     pl->bands = C;
-    HN_FORWARD(choose_strides(p, W, H, pl));
+    HN_FORWARD(choose_strides(p, W, H, pl, budget));
     uint64_t P = 1;
     for (int i = 0; i < pl->n_stages; i++) {
         pl->kernels[i] = kernel_of_stage(i);
@@ -228,17 +237,17 @@ double hn_plan_est_bytes(const hiner_plan *pl, int store_encoder, double beta)
 hiner_status hn_plan_for_bytes(const hiner_params *p, uint32_t W, uint32_t H, uint32_t C,
                                double bytes, double beta, hiner_plan *pl, const hn_log *lg)
 {
-    HN_FORWARD(plan_geometry(p, W, H, C, pl, lg, 0));
+    HN_FORWARD(plan_geometry(p, W, H, C, pl, lg, 0, bytes * 8.0 / beta));
     const int store_enc = p->store_encoder;
     if (!p->enc_hidden && store_enc) {
         /* the compact encoder's hidden width: the widest that keeps the stored encoder
-         * within about a third of the budget (it is ~2L x hidden + hidden x E weights) */
+         * within a fifth of the budget (it is ~2L x hidden + hidden x E weights) */
         static const int hidden[] = {64, 48, 32, 24, 16, 12, 8};
         const double E = (double)pl->embed_channels * pl->embed_height * pl->embed_width;
         for (size_t i = 0; i < sizeof hidden / sizeof *hidden; i++) {
             pl->enc_hidden = hidden[i];
             double enc = ((2.0 * pl->enc_freqs + 1.0 + E) * hidden[i] + E) * beta / 8.0;
-            if (enc <= bytes / 3.0) break;
+            if (enc <= bytes / 5.0) break;
         }
     }
     /* The paper's width floor of 12 makes its smallest decoder ~45k parameters; lower it
@@ -270,9 +279,18 @@ hiner_status hn_plan_make(const hiner_params *p, uint32_t W, uint32_t H, uint32_
 {
     HN_CHECK(!p || !pl, HINER_E_INVALID_ARG);
     if (p->model_bytes > 0) {
-        HN_FORWARD(plan_geometry(p, W, H, C, pl, lg, 1));
+        HN_FORWARD(plan_geometry(p, W, H, C, pl, lg, 1, 0.0));
         return paper_widths(p, pl, lg);
     }
     double bytes = p->size_bytes ? (double)p->size_bytes : p->bpppb * (double)W * H * C / 8.0;
     return hn_plan_for_bytes(p, W, H, C, bytes, HN_BETA(p->quant_bits), pl, lg);
+}
+
+hiner_status hiner_plan_compute(const hiner_params *p, uint32_t width, uint32_t height,
+                                uint32_t bands, hiner_plan *out)
+{
+    HN_CHECK(!p || !out, HINER_E_INVALID_ARG);
+    HN_FORWARD(hiner_params_validate(p));
+    const hn_log lg = {p->log, p->log_user};
+    return hn_plan_make(p, width, height, bands, out, &lg);
 }

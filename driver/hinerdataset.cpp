@@ -1,0 +1,1619 @@
+/******************************************************************************
+ *
+ * Project:  HINER driver
+ * Purpose:  GDAL raster driver for .hiner files: hyperspectral images stored as a
+ *           neural representation (libhiner). Reading decodes bands on demand (and
+ *           bands at other wavelengths through the stored spectral encoder);
+ *           CreateCopy and Create train the network.
+ *
+ ******************************************************************************/
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <list>
+#include <string>
+#include <vector>
+
+#include "cpl_string.h"
+#include "cpl_vsi.h"
+#include "gdal_frmts.h"
+#include "gdal_pam.h"
+#include "gdal_priv.h"
+#include "ogr_spatialref.h"
+
+#include "hiner_cpp.h"
+
+extern "C" void CPL_DLL GDALRegister_HINER();
+
+constexpr const char *HINER_DRIVER_NAME = "HINER";
+
+/************************************************************************/
+/*                         Status and logging                           */
+/************************************************************************/
+
+static CPLErrorNum HINERErrorNum(int nStatus)
+{
+    switch (nStatus)
+    {
+        case HINER_E_NOMEM:
+            return CPLE_OutOfMemory;
+        case HINER_E_INVALID_ARG:
+        case HINER_E_BUDGET:
+            return CPLE_IllegalArg;
+        case HINER_E_IO:
+            return CPLE_FileIO;
+        case HINER_E_ABORTED:
+            return CPLE_UserInterrupt;
+        case HINER_E_UNSUPPORTED:
+        case HINER_E_VERSION:
+            return CPLE_NotSupported;
+        default:
+            return CPLE_AppDefined;
+    }
+}
+
+namespace
+{
+/* Collects libhiner's log: errors become the detail of the CPLError, the rest goes to
+ * CPLDebug("HINER") (training curves with CPL_DEBUG=ON). */
+struct HINERLog
+{
+    std::string osLastError;
+};
+}  // namespace
+
+static void HINERLogFn(int nLevel, const char *pszMsg, void *pUser)
+{
+    auto psLog = static_cast<HINERLog *>(pUser);
+    if (nLevel == 0)
+    {
+        if (!psLog->osLastError.empty())
+            psLog->osLastError += "; ";
+        psLog->osLastError += pszMsg;
+    }
+    else if (nLevel == 1)
+        CPLError(CE_Warning, CPLE_AppDefined, "HINER: %s", pszMsg);
+    else
+        CPLDebug("HINER", "%s", pszMsg);
+}
+
+static void HINERReportError(int nStatus, const HINERLog &oLog, const char *pszWhat)
+{
+    if (nStatus == HINER_E_ABORTED)
+    {
+        CPLError(CE_Failure, CPLE_UserInterrupt, "User terminated %s", pszWhat);
+        return;
+    }
+    CPLError(CE_Failure, HINERErrorNum(nStatus), "HINER: %s failed: %s%s%s", pszWhat,
+             hiner_status_str(nStatus), oLog.osLastError.empty() ? "" : ": ",
+             oLog.osLastError.c_str());
+}
+
+/************************************************************************/
+/*                       Data types and wavelengths                     */
+/************************************************************************/
+
+static bool HINERTypeFromGDAL(GDALDataType eDT, hiner_dtype *peOut)
+{
+    switch (eDT)
+    {
+        case GDT_Byte:
+            *peOut = HINER_UINT8;
+            return true;
+        case GDT_UInt16:
+            *peOut = HINER_UINT16;
+            return true;
+        case GDT_Int16:
+            *peOut = HINER_INT16;
+            return true;
+        case GDT_UInt32:
+            *peOut = HINER_UINT32;
+            return true;
+        case GDT_Int32:
+            *peOut = HINER_INT32;
+            return true;
+        case GDT_Float32:
+            *peOut = HINER_FLOAT32;
+            return true;
+        case GDT_Float64:
+            *peOut = HINER_FLOAT64;
+            return true;
+        default:
+            return false;
+    }
+}
+
+static GDALDataType HINERTypeToGDAL(hiner_dtype eDT)
+{
+    switch (eDT)
+    {
+        case HINER_UINT8:
+        case HINER_INT8:
+            return GDT_Byte;
+        case HINER_UINT16:
+            return GDT_UInt16;
+        case HINER_INT16:
+            return GDT_Int16;
+        case HINER_UINT32:
+            return GDT_UInt32;
+        case HINER_INT32:
+            return GDT_Int32;
+        case HINER_FLOAT32:
+            return GDT_Float32;
+        case HINER_FLOAT64:
+            return GDT_Float64;
+    }
+    return GDT_Float32;
+}
+
+/* The shortest decimal that parses back to exactly dfVal (as libhiner stores it). */
+static std::string HINERFormatDouble(double dfVal)
+{
+    char szBuf[40];
+    for (int nPrec = 1; nPrec <= 17; nPrec++)
+    {
+        CPLsnprintf(szBuf, sizeof(szBuf), "%.*g", nPrec, dfVal);
+        if (CPLAtof(szBuf) == dfVal)
+            break;
+    }
+    return szBuf;
+}
+
+/* Micrometres per unit for GDAL's IMAGERY CENTRAL_WAVELENGTH_UM; 0 when unknown. With no
+ * unit, values above 100 are nanometres (EnMAP-Box convention). */
+static double HINERMicronsPerUnit(const char *pszUnits, double dfTypical)
+{
+    if (pszUnits == nullptr || pszUnits[0] == '\0')
+        return dfTypical > 100 ? 1e-3 : 1.0;
+    if (STARTS_WITH_CI(pszUnits, "nanomet") || EQUAL(pszUnits, "nm"))
+        return 1e-3;
+    if (STARTS_WITH_CI(pszUnits, "micromet") || EQUAL(pszUnits, "um") ||
+        EQUAL(pszUnits, "micron") || EQUAL(pszUnits, "microns") || EQUAL(pszUnits, "µm"))
+        return 1.0;
+    if (STARTS_WITH_CI(pszUnits, "millimet") || EQUAL(pszUnits, "mm"))
+        return 1e3;
+    return 0.0;
+}
+
+/* Parses an ENVI list "{ 400.1, 410.2, ... }" into values. */
+static std::vector<double> HINERParseENVIList(const char *pszList)
+{
+    std::vector<double> adf;
+    if (pszList == nullptr)
+        return adf;
+    CPLStringList aosTok(CSLTokenizeString2(pszList, "{}, ", 0));
+    for (int i = 0; i < aosTok.size(); i++)
+        adf.push_back(CPLAtof(aosTok[i]));
+    return adf;
+}
+
+namespace
+{
+/* The wavelengths of a source dataset, from the band items (EnMAP-Box convention), then
+ * the ENVI domain, then GDAL's IMAGERY domain. */
+struct HINERWavelengths
+{
+    std::vector<double> adfCenter, adfFWHM;
+    std::string osUnits;
+    bool bFromBandItems = false;
+};
+}  // namespace
+
+static HINERWavelengths HINERGetWavelengths(GDALDataset *poDS)
+{
+    HINERWavelengths oWL;
+    const int nBands = poDS->GetRasterCount();
+    /* 1. band items wavelength / fwhm / wavelength_units */
+    bool bAll = true, bAllFWHM = true;
+    for (int i = 1; i <= nBands && bAll; i++)
+    {
+        GDALRasterBand *poBand = poDS->GetRasterBand(i);
+        const char *pszWL = poBand->GetMetadataItem("wavelength");
+        const char *pszFWHM = poBand->GetMetadataItem("fwhm");
+        if (pszWL == nullptr)
+        {
+            bAll = false;
+            break;
+        }
+        oWL.adfCenter.push_back(CPLAtof(pszWL));
+        if (pszFWHM)
+            oWL.adfFWHM.push_back(CPLAtof(pszFWHM));
+        else
+            bAllFWHM = false;
+        if (i == 1)
+        {
+            const char *pszU = poBand->GetMetadataItem("wavelength_units");
+            if (pszU == nullptr)
+                pszU = poDS->GetMetadataItem("wavelength_units");
+            oWL.osUnits = pszU ? pszU : "";
+        }
+    }
+    if (bAll && nBands > 0)
+    {
+        oWL.bFromBandItems = true;
+        if (!bAllFWHM)
+            oWL.adfFWHM.clear();
+        return oWL;
+    }
+    oWL = HINERWavelengths();
+    /* 2. ENVI domain lists */
+    std::vector<double> adf = HINERParseENVIList(poDS->GetMetadataItem("wavelength", "ENVI"));
+    if (static_cast<int>(adf.size()) == nBands && nBands > 0)
+    {
+        oWL.adfCenter = adf;
+        std::vector<double> adfF = HINERParseENVIList(poDS->GetMetadataItem("fwhm", "ENVI"));
+        if (static_cast<int>(adfF.size()) == nBands)
+            oWL.adfFWHM = adfF;
+        const char *pszU = poDS->GetMetadataItem("wavelength_units", "ENVI");
+        oWL.osUnits = pszU ? pszU : "";
+        return oWL;
+    }
+    /* 3. IMAGERY CENTRAL_WAVELENGTH_UM */
+    for (int i = 1; i <= nBands; i++)
+    {
+        GDALRasterBand *poBand = poDS->GetRasterBand(i);
+        const char *pszC = poBand->GetMetadataItem("CENTRAL_WAVELENGTH_UM", "IMAGERY");
+        if (pszC == nullptr)
+            return HINERWavelengths();
+        oWL.adfCenter.push_back(CPLAtof(pszC));
+        const char *pszF = poBand->GetMetadataItem("FWHM_UM", "IMAGERY");
+        if (pszF)
+            oWL.adfFWHM.push_back(CPLAtof(pszF));
+    }
+    if (static_cast<int>(oWL.adfFWHM.size()) != nBands)
+        oWL.adfFWHM.clear();
+    oWL.osUnits = "Micrometers";
+    return oWL;
+}
+
+/************************************************************************/
+/*                            Options                                   */
+/************************************************************************/
+
+static bool HINERIllegal(const char *pszKey, const char *pszValue, const char *pszWhy)
+{
+    CPLError(CE_Failure, CPLE_IllegalArg, "%s=%s is not a legal value: %s", pszKey, pszValue,
+             pszWhy);
+    return false;
+}
+
+static bool HINERParseDouble(CSLConstList papszOptions, const char *pszKey, double dfMin,
+                             double dfMax, bool bMinExclusive, double *pdfOut)
+{
+    const char *pszVal = CSLFetchNameValue(papszOptions, pszKey);
+    if (pszVal == nullptr)
+        return true;
+    char *pszEnd = nullptr;
+    const double dfVal = CPLStrtod(pszVal, &pszEnd);
+    if (pszEnd == pszVal || *pszEnd != '\0' || !std::isfinite(dfVal) ||
+        (bMinExclusive ? dfVal <= dfMin : dfVal < dfMin) || dfVal > dfMax)
+    {
+        CPLString osWhy;
+        osWhy.Printf("expected a number in %s%g, %g]", bMinExclusive ? "(" : "[", dfMin, dfMax);
+        return HINERIllegal(pszKey, pszVal, osWhy);
+    }
+    *pdfOut = dfVal;
+    return true;
+}
+
+static bool HINERParseInt(CSLConstList papszOptions, const char *pszKey, GIntBig nMin,
+                          GIntBig nMax, GIntBig *pnOut)
+{
+    const char *pszVal = CSLFetchNameValue(papszOptions, pszKey);
+    if (pszVal == nullptr)
+        return true;
+    char *pszEnd = nullptr;
+    errno = 0;
+    const long long nVal = std::strtoll(pszVal, &pszEnd, 10);
+    if (pszEnd == pszVal || *pszEnd != '\0' || errno != 0 || nVal < nMin || nVal > nMax)
+    {
+        CPLString osWhy;
+        osWhy.Printf("expected an integer in [" CPL_FRMT_GIB ", " CPL_FRMT_GIB "]", nMin, nMax);
+        return HINERIllegal(pszKey, pszVal, osWhy);
+    }
+    *pnOut = nVal;
+    return true;
+}
+
+/* Creation options into libhiner params; false (with a CPLE_IllegalArg naming the option)
+ * on any bad value. */
+static bool HINERParseCreationOptions(CSLConstList papszOptions, hiner_params *psParams)
+{
+    hiner_params_init(psParams, HINER_ABI_VERSION);
+    double dfVal = psParams->bpppb;
+    if (!HINERParseDouble(papszOptions, "BPPPB", 0.0, 64.0, true, &dfVal))
+        return false;
+    psParams->bpppb = dfVal;
+    GIntBig nVal = 0;
+    if (!HINERParseInt(papszOptions, "SIZE", 1, static_cast<GIntBig>(1) << 40, &nVal))
+        return false;
+    psParams->size_bytes = static_cast<uint64_t>(nVal);
+    if (CSLFetchNameValue(papszOptions, "SIZE") && CSLFetchNameValue(papszOptions, "BPPPB"))
+    {
+        CPLError(CE_Failure, CPLE_IllegalArg,
+                 "BPPPB and SIZE both set: give one size target, not two");
+        return false;
+    }
+    nVal = psParams->epochs;
+    if (!HINERParseInt(papszOptions, "EPOCHS", 1, 100000, &nVal))
+        return false;
+    psParams->epochs = static_cast<int>(nVal);
+    nVal = psParams->quant_bits;
+    if (!HINERParseInt(papszOptions, "QUANT_BITS", 2, 16, &nVal))
+        return false;
+    psParams->quant_bits = static_cast<int>(nVal);
+    nVal = static_cast<GIntBig>(psParams->seed);
+    if (!HINERParseInt(papszOptions, "SEED", 0, std::numeric_limits<GIntBig>::max(), &nVal))
+        return false;
+    psParams->seed = static_cast<uint64_t>(nVal);
+    nVal = psParams->qat_epochs;
+    if (!HINERParseInt(papszOptions, "QAT_EPOCHS", 0, 100000, &nVal))
+        return false;
+    psParams->qat_epochs = static_cast<int>(nVal);
+    dfVal = psParams->lr;
+    if (!HINERParseDouble(papszOptions, "LR", 0.0, 1.0, true, &dfVal))
+        return false;
+    psParams->lr = static_cast<float>(dfVal);
+    dfVal = psParams->w_l1;
+    if (!HINERParseDouble(papszOptions, "W_L1", 0.0, 1e6, false, &dfVal))
+        return false;
+    psParams->w_l1 = static_cast<float>(dfVal);
+    dfVal = psParams->w_cam;
+    if (!HINERParseDouble(papszOptions, "W_CAM", 0.0, 1e6, false, &dfVal))
+        return false;
+    psParams->w_cam = static_cast<float>(dfVal);
+    if (psParams->w_l1 == 0 && psParams->w_cam == 0)
+    {
+        CPLError(CE_Failure, CPLE_IllegalArg,
+                 "W_L1=0 and W_CAM=0: at least one loss weight must be positive");
+        return false;
+    }
+
+    /* NUM_THREADS, defaulting to GDAL_NUM_THREADS, then to every CPU */
+    const char *pszThreads = CSLFetchNameValueDef(
+        papszOptions, "NUM_THREADS", CPLGetConfigOption("GDAL_NUM_THREADS", "ALL_CPUS"));
+    if (EQUAL(pszThreads, "ALL_CPUS"))
+        psParams->threads = CPLGetNumCPUs();
+    else
+    {
+        char *pszEnd = nullptr;
+        const long nThreads = std::strtol(pszThreads, &pszEnd, 10);
+        if (pszEnd == pszThreads || *pszEnd != '\0' || nThreads < 1 || nThreads > 256)
+            return HINERIllegal("NUM_THREADS", pszThreads,
+                                "expected an integer in [1, 256] or ALL_CPUS");
+        psParams->threads = static_cast<int>(nThreads);
+    }
+
+    const char *pszEnc = CSLFetchNameValue(papszOptions, "ENCODER");
+    if (pszEnc)
+    {
+        if (!EQUAL(pszEnc, "YES") && !EQUAL(pszEnc, "NO") && !EQUAL(pszEnc, "ON") &&
+            !EQUAL(pszEnc, "OFF") && !EQUAL(pszEnc, "TRUE") && !EQUAL(pszEnc, "FALSE"))
+            return HINERIllegal("ENCODER", pszEnc, "expected YES or NO");
+        psParams->store_encoder = CPLTestBool(pszEnc) ? 1 : 0;
+    }
+    const char *pszEntropy = CSLFetchNameValue(papszOptions, "ENTROPY");
+    if (pszEntropy)
+    {
+        if (EQUAL(pszEntropy, "AUTO"))
+            psParams->entropy = HINER_ENTROPY_DEFAULT;
+        else if (EQUAL(pszEntropy, "HUFFMAN"))
+            psParams->entropy = HINER_ENTROPY_HUFFMAN;
+        else if (EQUAL(pszEntropy, "ARITH") || EQUAL(pszEntropy, "ARITHMETIC"))
+            psParams->entropy = HINER_ENTROPY_ARITH;
+        else
+            return HINERIllegal("ENTROPY", pszEntropy, "expected AUTO, HUFFMAN or ARITH");
+    }
+    return true;
+}
+
+/************************************************************************/
+/*                    Metadata of a source, for the file                */
+/************************************************************************/
+
+namespace
+{
+/* Owns the strings behind a hiner_meta built from a GDAL dataset. */
+struct HINERMetaBuilder
+{
+    hiner_meta sMeta{};
+    std::string osCRS, osGCPCRS, osUnits;
+    std::vector<hiner_gcp> asGCPs;
+    std::vector<std::string> aosGCPId, aosGCPInfo;
+    std::vector<std::string> aosDesc;
+    std::vector<const char *> apszDesc;
+    std::vector<int> anColor;
+    std::list<std::string> aosStrings; /* stable addresses */
+    std::vector<hiner_meta_item> asItems;
+    std::vector<double> adfFWHM;
+
+    const char *Keep(const char *psz)
+    {
+        aosStrings.emplace_back(psz ? psz : "");
+        return aosStrings.back().c_str();
+    }
+
+    void AddItems(int nBand, CSLConstList papszMD, const char *pszDomain,
+                  const std::vector<std::string> &aosSkipKeys)
+    {
+        for (CSLConstList papszIter = papszMD; papszIter && *papszIter; ++papszIter)
+        {
+            char *pszKey = nullptr;
+            const char *pszValue = CPLParseNameValue(*papszIter, &pszKey);
+            if (pszKey && pszValue && !STARTS_WITH_CI(pszKey, "STATISTICS_") &&
+                std::find(aosSkipKeys.begin(), aosSkipKeys.end(), pszKey) == aosSkipKeys.end())
+            {
+                hiner_meta_item sItem;
+                sItem.band = nBand;
+                sItem.domain = Keep(pszDomain);
+                sItem.key = Keep(pszKey);
+                sItem.value = Keep(pszValue);
+                asItems.push_back(sItem);
+            }
+            CPLFree(pszKey);
+        }
+    }
+};
+}  // namespace
+
+/* Domains not worth storing: derived from the file structure or recomputed. */
+static bool HINERSkipDomain(const char *pszDomain)
+{
+    return EQUAL(pszDomain, "IMAGE_STRUCTURE") || EQUAL(pszDomain, "DERIVED_SUBDATASETS") ||
+           EQUAL(pszDomain, "SUBDATASETS") || STARTS_WITH_CI(pszDomain, "xml:") ||
+           STARTS_WITH_CI(pszDomain, "json:");
+}
+
+/* The CRS as stored: "EPSG:n" when that code alone rebuilds the same CRS (a few bytes
+ * instead of a ~2 KB WKT2 that would cost rate on small files), else WKT2. */
+static std::string HINERCompactCRS(const OGRSpatialReference *poSRS)
+{
+    const char *pszAuth = poSRS->GetAuthorityName(nullptr);
+    const char *pszCode = poSRS->GetAuthorityCode(nullptr);
+    if (pszAuth && pszCode && EQUAL(pszAuth, "EPSG"))
+    {
+        OGRSpatialReference oFromCode;
+        CPLPushErrorHandler(CPLQuietErrorHandler);
+        const bool bSame =
+            oFromCode.importFromEPSG(atoi(pszCode)) == OGRERR_NONE && oFromCode.IsSame(poSRS);
+        CPLPopErrorHandler();
+        if (bSame)
+            return std::string("EPSG:") + pszCode;
+    }
+    char *pszWKT = nullptr;
+    const char *const apszOpts[] = {"FORMAT=WKT2_2019", nullptr};
+    std::string osWKT;
+    if (poSRS->exportToWkt(&pszWKT, apszOpts) == OGRERR_NONE && pszWKT)
+        osWKT = pszWKT;
+    CPLFree(pszWKT);
+    return osWKT;
+}
+
+static void HINERCollectMetadata(GDALDataset *poSrcDS, const HINERWavelengths &oWL,
+                                 HINERMetaBuilder &oB)
+{
+    const int nBands = poSrcDS->GetRasterCount();
+    double adfGT[6];
+    if (poSrcDS->GetGeoTransform(adfGT) == CE_None)
+    {
+        oB.sMeta.has_geotransform = 1;
+        memcpy(oB.sMeta.geotransform, adfGT, sizeof(adfGT));
+    }
+    if (const OGRSpatialReference *poSRS = poSrcDS->GetSpatialRef())
+    {
+        oB.osCRS = HINERCompactCRS(poSRS);
+        oB.sMeta.crs_wkt = oB.osCRS.c_str();
+    }
+    const int nGCPs = poSrcDS->GetGCPCount();
+    if (nGCPs > 0)
+    {
+        const GDAL_GCP *pasGCPs = poSrcDS->GetGCPs();
+        for (int i = 0; i < nGCPs; i++)
+        {
+            hiner_gcp sG;
+            sG.id = oB.Keep(pasGCPs[i].pszId);
+            sG.info = oB.Keep(pasGCPs[i].pszInfo);
+            sG.pixel = pasGCPs[i].dfGCPPixel;
+            sG.line = pasGCPs[i].dfGCPLine;
+            sG.x = pasGCPs[i].dfGCPX;
+            sG.y = pasGCPs[i].dfGCPY;
+            sG.z = pasGCPs[i].dfGCPZ;
+            oB.asGCPs.push_back(sG);
+        }
+        if (const OGRSpatialReference *poSRS = poSrcDS->GetGCPSpatialRef())
+            oB.osGCPCRS = HINERCompactCRS(poSRS);
+        oB.sMeta.n_gcps = static_cast<uint32_t>(nGCPs);
+        oB.sMeta.gcps = oB.asGCPs.data();
+        oB.sMeta.gcp_crs_wkt = oB.osGCPCRS.empty() ? nullptr : oB.osGCPCRS.c_str();
+    }
+
+    /* dataset metadata, every domain worth keeping */
+    const std::vector<std::string> aosNoSkip;
+    CPLStringList aosDomains(poSrcDS->GetMetadataDomainList());
+    bool bDefaultSeen = false;
+    for (int i = 0; i < aosDomains.size(); i++)
+    {
+        if (HINERSkipDomain(aosDomains[i]))
+            continue;
+        bDefaultSeen |= aosDomains[i][0] == '\0';
+        oB.AddItems(-1, poSrcDS->GetMetadata(aosDomains[i]), aosDomains[i], aosNoSkip);
+    }
+    if (!bDefaultSeen)
+        oB.AddItems(-1, poSrcDS->GetMetadata(), "", aosNoSkip);
+
+    /* band descriptions, colour interpretation, band metadata; the wavelength items the
+     * file regenerates exactly from its WAVE chunk are left out */
+    oB.aosDesc.resize(nBands);
+    oB.anColor.resize(nBands);
+    for (int i = 0; i < nBands; i++)
+    {
+        GDALRasterBand *poBand = poSrcDS->GetRasterBand(i + 1);
+        oB.aosDesc[i] = poBand->GetDescription();
+        oB.anColor[i] = static_cast<int>(poBand->GetColorInterpretation());
+        std::vector<std::string> aosSkip;
+        if (oWL.bFromBandItems)
+        {
+            const char *pszWL = poBand->GetMetadataItem("wavelength");
+            if (pszWL && HINERFormatDouble(oWL.adfCenter[i]) == pszWL)
+                aosSkip.push_back("wavelength");
+            const char *pszF = poBand->GetMetadataItem("fwhm");
+            if (pszF && !oWL.adfFWHM.empty() && HINERFormatDouble(oWL.adfFWHM[i]) == pszF)
+                aosSkip.push_back("fwhm");
+            const char *pszU = poBand->GetMetadataItem("wavelength_units");
+            if (pszU && oWL.osUnits == pszU)
+                aosSkip.push_back("wavelength_units");
+        }
+        CPLStringList aosBandDomains(poBand->GetMetadataDomainList());
+        bool bSeen = false;
+        for (int d = 0; d < aosBandDomains.size(); d++)
+        {
+            if (HINERSkipDomain(aosBandDomains[d]))
+                continue;
+            const bool bDefault = aosBandDomains[d][0] == '\0';
+            bSeen |= bDefault;
+            /* IMAGERY wavelengths are regenerated too */
+            std::vector<std::string> aosImagerySkip = {"CENTRAL_WAVELENGTH_UM", "FWHM_UM"};
+            oB.AddItems(i, poBand->GetMetadata(aosBandDomains[d]), aosBandDomains[d],
+                        bDefault ? aosSkip
+                                 : (EQUAL(aosBandDomains[d], "IMAGERY") ? aosImagerySkip
+                                                                         : aosNoSkip));
+        }
+        if (!bSeen)
+            oB.AddItems(i, poBand->GetMetadata(), "", aosSkip);
+    }
+    for (int i = 0; i < nBands; i++)
+        oB.apszDesc.push_back(oB.aosDesc[i].c_str());
+    oB.sMeta.band_descriptions = oB.apszDesc.data();
+    oB.sMeta.color_interp = oB.anColor.data();
+    oB.sMeta.n_items = static_cast<uint32_t>(oB.asItems.size());
+    oB.sMeta.items = oB.asItems.data();
+    oB.osUnits = oWL.osUnits;
+    oB.sMeta.wavelength_units = oB.osUnits.c_str();
+    oB.adfFWHM = oWL.adfFWHM;
+    oB.sMeta.fwhm = oB.adfFWHM.empty() ? nullptr : oB.adfFWHM.data();
+}
+
+/************************************************************************/
+/*                            HINERDataset                              */
+/************************************************************************/
+
+class HINERRasterBand;
+
+class HINERDataset final : public GDALPamDataset
+{
+    friend class HINERRasterBand;
+
+    /* reading */
+    HINERModelPtr m_poModel{};
+    hiner_dtype m_eFileType = HINER_FLOAT32;
+    std::vector<double> m_adfBandWL{};   /* wavelength of each exposed band, or NaN */
+    bool m_bInterpolated = false;        /* bands are decoded at requested wavelengths */
+    struct CachedBand
+    {
+        int nBand;
+        std::vector<GByte> abyData;
+    };
+    std::list<CachedBand> m_oCache{};    /* most recently used first */
+    size_t m_nCacheBands = 1;
+    std::vector<int> m_anFailed{};       /* bands whose decode failed (cached failure) */
+
+    double m_adfGeoTransform[6] = {0, 1, 0, 0, 0, 1};
+    bool m_bGeoTransformValid = false;
+    OGRSpatialReference m_oSRS{};
+    std::vector<GDAL_GCP> m_asGCPs{};
+    OGRSpatialReference m_oGCPSRS{};
+
+    /* writing (Create) */
+    bool m_bWriteMode = false;
+    std::string m_osTargetFilename{};
+    std::string m_osTempFilename{};
+    VSILFILE *m_fpTemp = nullptr;
+    CPLStringList m_aosCreationOptions{};
+    GDALDataType m_eWriteType = GDT_Unknown;
+
+    const GByte *GetBand(int nBand);
+    void WriteOnClose();
+
+  public:
+    HINERDataset();
+    ~HINERDataset() override;
+
+    static int Identify(GDALOpenInfo *poOpenInfo);
+    static GDALDataset *Open(GDALOpenInfo *poOpenInfo);
+    static GDALDataset *CreateCopy(const char *pszFilename, GDALDataset *poSrcDS, int bStrict,
+                                   char **papszOptions, GDALProgressFunc pfnProgress,
+                                   void *pProgressData);
+    static GDALDataset *Create(const char *pszFilename, int nXSize, int nYSize, int nBands,
+                               GDALDataType eType, char **papszOptions);
+
+    CPLErr GetGeoTransform(double *padfTransform) override;
+    CPLErr SetGeoTransform(double *padfTransform) override;
+    const OGRSpatialReference *GetSpatialRef() const override;
+    CPLErr SetSpatialRef(const OGRSpatialReference *poSRS) override;
+    int GetGCPCount() override;
+    const GDAL_GCP *GetGCPs() override;
+    const OGRSpatialReference *GetGCPSpatialRef() const override;
+    CPLErr SetGCPs(int nGCPCount, const GDAL_GCP *pasGCPList,
+                   const OGRSpatialReference *poGCP_SRS) override;
+};
+
+/************************************************************************/
+/*                           HINERRasterBand                            */
+/************************************************************************/
+
+class HINERRasterBand final : public GDALPamRasterBand
+{
+    friend class HINERDataset;
+    bool m_bHasNoData = false;
+    double m_dfNoData = 0.0;
+    GDALColorInterp m_eColorInterp = GCI_Undefined;
+
+  public:
+    HINERRasterBand(HINERDataset *poDSIn, int nBandIn, GDALDataType eDT);
+
+    CPLErr IReadBlock(int nBlockXOff, int nBlockYOff, void *pImage) override;
+    CPLErr IWriteBlock(int nBlockXOff, int nBlockYOff, void *pImage) override;
+    double GetNoDataValue(int *pbSuccess = nullptr) override;
+    CPLErr SetNoDataValue(double dfNoData) override;
+    GDALColorInterp GetColorInterpretation() override;
+    CPLErr SetColorInterpretation(GDALColorInterp eInterp) override;
+};
+
+HINERRasterBand::HINERRasterBand(HINERDataset *poDSIn, int nBandIn, GDALDataType eDT)
+{
+    poDS = poDSIn;
+    nBand = nBandIn;
+    eDataType = eDT;
+    nBlockXSize = poDSIn->GetRasterXSize();
+    /* strips of about 1 MB: the dataset caches whole decoded bands, blocks are views */
+    const int nRowBytes = std::max(1, nBlockXSize * GDALGetDataTypeSizeBytes(eDT));
+    nBlockYSize = std::max(1, std::min(poDSIn->GetRasterYSize(), (1 << 20) / nRowBytes));
+}
+
+CPLErr HINERRasterBand::IReadBlock(int /*nBlockXOff*/, int nBlockYOff, void *pImage)
+{
+    auto poGDS = cpl::down_cast<HINERDataset *>(poDS);
+    const int nDTSize = GDALGetDataTypeSizeBytes(eDataType);
+    const size_t nRowBytes = static_cast<size_t>(nBlockXSize) * nDTSize;
+    const int nRow0 = nBlockYOff * nBlockYSize;
+    const int nRows = std::min(nBlockYSize, nRasterYSize - nRow0);
+    if (poGDS->m_bWriteMode)
+    {
+        /* blocks written so far, read back from the temporary file (zeros elsewhere) */
+        const vsi_l_offset nOff =
+            (static_cast<vsi_l_offset>(nBand - 1) * nRasterYSize + nRow0) * nRowBytes;
+        memset(pImage, 0, nRowBytes * nBlockYSize);
+        if (VSIFSeekL(poGDS->m_fpTemp, nOff, SEEK_SET) != 0)
+            return CE_Failure;
+        VSIFReadL(pImage, 1, nRowBytes * nRows, poGDS->m_fpTemp);
+        return CE_None;
+    }
+    const GByte *pabyBand = poGDS->GetBand(nBand);
+    if (pabyBand == nullptr)
+        return CE_Failure;
+    memcpy(pImage, pabyBand + nRow0 * nRowBytes, nRowBytes * nRows);
+    if (nRows < nBlockYSize)
+        memset(static_cast<GByte *>(pImage) + nRowBytes * nRows, 0,
+               nRowBytes * (nBlockYSize - nRows));
+    return CE_None;
+}
+
+CPLErr HINERRasterBand::IWriteBlock(int /*nBlockXOff*/, int nBlockYOff, void *pImage)
+{
+    auto poGDS = cpl::down_cast<HINERDataset *>(poDS);
+    if (!poGDS->m_bWriteMode)
+    {
+        CPLError(CE_Failure, CPLE_NoWriteAccess, "HINER: the dataset is read-only");
+        return CE_Failure;
+    }
+    const size_t nRowBytes = static_cast<size_t>(nBlockXSize) * GDALGetDataTypeSizeBytes(eDataType);
+    const int nRow0 = nBlockYOff * nBlockYSize;
+    const int nRows = std::min(nBlockYSize, nRasterYSize - nRow0);
+    const vsi_l_offset nOff =
+        (static_cast<vsi_l_offset>(nBand - 1) * nRasterYSize + nRow0) * nRowBytes;
+    if (VSIFSeekL(poGDS->m_fpTemp, nOff, SEEK_SET) != 0 ||
+        VSIFWriteL(pImage, 1, nRowBytes * nRows, poGDS->m_fpTemp) != nRowBytes * nRows)
+    {
+        CPLError(CE_Failure, CPLE_FileIO, "HINER: cannot write the temporary file %s",
+                 poGDS->m_osTempFilename.c_str());
+        return CE_Failure;
+    }
+    return CE_None;
+}
+
+double HINERRasterBand::GetNoDataValue(int *pbSuccess)
+{
+    if (pbSuccess)
+        *pbSuccess = m_bHasNoData;
+    return m_bHasNoData ? m_dfNoData : GDALPamRasterBand::GetNoDataValue(pbSuccess);
+}
+
+CPLErr HINERRasterBand::SetNoDataValue(double dfNoData)
+{
+    auto poGDS = cpl::down_cast<HINERDataset *>(poDS);
+    if (!poGDS->m_bWriteMode)
+        return GDALPamRasterBand::SetNoDataValue(dfNoData);
+    m_bHasNoData = true;
+    m_dfNoData = dfNoData;
+    return CE_None;
+}
+
+GDALColorInterp HINERRasterBand::GetColorInterpretation()
+{
+    return m_eColorInterp;
+}
+
+CPLErr HINERRasterBand::SetColorInterpretation(GDALColorInterp eInterp)
+{
+    m_eColorInterp = eInterp;
+    return CE_None;
+}
+
+/************************************************************************/
+/*                       HINERDataset: basics                           */
+/************************************************************************/
+
+HINERDataset::HINERDataset() = default;
+
+HINERDataset::~HINERDataset()
+{
+    if (m_bWriteMode)
+        WriteOnClose();
+    else
+        HINERDataset::FlushCache(true);
+    if (!m_asGCPs.empty())
+        GDALDeinitGCPs(static_cast<int>(m_asGCPs.size()), m_asGCPs.data());
+}
+
+CPLErr HINERDataset::GetGeoTransform(double *padfTransform)
+{
+    if (m_bGeoTransformValid)
+    {
+        memcpy(padfTransform, m_adfGeoTransform, sizeof(m_adfGeoTransform));
+        return CE_None;
+    }
+    return GDALPamDataset::GetGeoTransform(padfTransform);
+}
+
+CPLErr HINERDataset::SetGeoTransform(double *padfTransform)
+{
+    if (!m_bWriteMode)
+        return GDALPamDataset::SetGeoTransform(padfTransform);
+    memcpy(m_adfGeoTransform, padfTransform, sizeof(m_adfGeoTransform));
+    m_bGeoTransformValid = true;
+    return CE_None;
+}
+
+const OGRSpatialReference *HINERDataset::GetSpatialRef() const
+{
+    if (!m_oSRS.IsEmpty())
+        return &m_oSRS;
+    return GDALPamDataset::GetSpatialRef();
+}
+
+CPLErr HINERDataset::SetSpatialRef(const OGRSpatialReference *poSRS)
+{
+    if (!m_bWriteMode)
+        return GDALPamDataset::SetSpatialRef(poSRS);
+    m_oSRS.Clear();
+    if (poSRS)
+        m_oSRS = *poSRS;
+    return CE_None;
+}
+
+int HINERDataset::GetGCPCount()
+{
+    if (!m_asGCPs.empty())
+        return static_cast<int>(m_asGCPs.size());
+    return GDALPamDataset::GetGCPCount();
+}
+
+const GDAL_GCP *HINERDataset::GetGCPs()
+{
+    if (!m_asGCPs.empty())
+        return m_asGCPs.data();
+    return GDALPamDataset::GetGCPs();
+}
+
+const OGRSpatialReference *HINERDataset::GetGCPSpatialRef() const
+{
+    if (!m_asGCPs.empty())
+        return m_oGCPSRS.IsEmpty() ? nullptr : &m_oGCPSRS;
+    return GDALPamDataset::GetGCPSpatialRef();
+}
+
+CPLErr HINERDataset::SetGCPs(int nGCPCount, const GDAL_GCP *pasGCPList,
+                             const OGRSpatialReference *poGCP_SRS)
+{
+    if (!m_bWriteMode)
+        return GDALPamDataset::SetGCPs(nGCPCount, pasGCPList, poGCP_SRS);
+    if (!m_asGCPs.empty())
+        GDALDeinitGCPs(static_cast<int>(m_asGCPs.size()), m_asGCPs.data());
+    m_asGCPs.resize(nGCPCount);
+    if (nGCPCount > 0)
+    {
+        GDAL_GCP *pasDup = GDALDuplicateGCPs(nGCPCount, pasGCPList);
+        memcpy(m_asGCPs.data(), pasDup, sizeof(GDAL_GCP) * nGCPCount);
+        CPLFree(pasDup);
+    }
+    m_oGCPSRS.Clear();
+    if (poGCP_SRS)
+        m_oGCPSRS = *poGCP_SRS;
+    return CE_None;
+}
+
+/************************************************************************/
+/*                    Decoded band cache (reading)                      */
+/************************************************************************/
+
+const GByte *HINERDataset::GetBand(int nBand)
+{
+    for (auto oIter = m_oCache.begin(); oIter != m_oCache.end(); ++oIter)
+    {
+        if (oIter->nBand == nBand)
+        {
+            if (oIter != m_oCache.begin())
+                m_oCache.splice(m_oCache.begin(), m_oCache, oIter);
+            return m_oCache.front().abyData.data();
+        }
+    }
+    if (std::find(m_anFailed.begin(), m_anFailed.end(), nBand) != m_anFailed.end())
+    {
+        CPLError(CE_Failure, CPLE_AppDefined, "HINER: band %d could not be decoded", nBand);
+        return nullptr;
+    }
+    const GDALDataType eDT = GetRasterBand(nBand)->GetRasterDataType();
+    const size_t nBytes = static_cast<size_t>(nRasterXSize) * nRasterYSize *
+                          GDALGetDataTypeSizeBytes(eDT);
+    CachedBand oEntry;
+    oEntry.nBand = nBand;
+    /* reuse the least recently used buffer when the cache is full */
+    if (m_oCache.size() >= m_nCacheBands)
+    {
+        oEntry.abyData.swap(m_oCache.back().abyData);
+        m_oCache.pop_back();
+    }
+    try
+    {
+        oEntry.abyData.resize(nBytes);
+    }
+    catch (const std::exception &)
+    {
+        CPLError(CE_Failure, CPLE_OutOfMemory, "HINER: cannot allocate a decoded band");
+        return nullptr;
+    }
+    const int nStatus =
+        m_bInterpolated
+            ? hiner_model_decode_wavelength_as(m_poModel.get(), m_adfBandWL[nBand - 1],
+                                               m_eFileType, oEntry.abyData.data())
+            : hiner_model_decode_band_as(m_poModel.get(), static_cast<uint32_t>(nBand - 1),
+                                         m_eFileType, oEntry.abyData.data());
+    if (nStatus != HINER_OK)
+    {
+        m_anFailed.push_back(nBand);
+        CPLError(CE_Failure, HINERErrorNum(nStatus), "HINER: decoding band %d failed: %s",
+                 nBand, hiner_status_str(nStatus));
+        return nullptr;
+    }
+    m_oCache.push_front(std::move(oEntry));
+    return m_oCache.front().abyData.data();
+}
+
+/************************************************************************/
+/*                               Identify                               */
+/************************************************************************/
+
+int HINERDataset::Identify(GDALOpenInfo *poOpenInfo)
+{
+    if (poOpenInfo->nHeaderBytes < 8)
+        return FALSE;
+    return hiner_identify(poOpenInfo->pabyHeader, poOpenInfo->nHeaderBytes) ? TRUE : FALSE;
+}
+
+/************************************************************************/
+/*                                 Open                                 */
+/************************************************************************/
+
+static int HINERVSIReadAt(void *pUser, uint64_t nOffset, void *pBuf, size_t nBytes)
+{
+    VSILFILE *fp = static_cast<VSILFILE *>(pUser);
+    if (VSIFSeekL(fp, static_cast<vsi_l_offset>(nOffset), SEEK_SET) != 0)
+        return 1;
+    return VSIFReadL(pBuf, 1, nBytes, fp) == nBytes ? 0 : 1;
+}
+
+/* Parses WAVELENGTHS=a,b,c or WAVELENGTH_STEP=s into the wavelengths to expose. */
+static bool HINERRequestedWavelengths(GDALOpenInfo *poOpenInfo, const hiner_info &sInfo,
+                                      const hiner_meta &sMeta, std::vector<double> &adfOut)
+{
+    const char *pszList = CSLFetchNameValue(poOpenInfo->papszOpenOptions, "WAVELENGTHS");
+    const char *pszStep = CSLFetchNameValue(poOpenInfo->papszOpenOptions, "WAVELENGTH_STEP");
+    if (pszList == nullptr && pszStep == nullptr)
+        return true;
+    if (pszList && pszStep)
+    {
+        CPLError(CE_Failure, CPLE_IllegalArg,
+                 "HINER: WAVELENGTHS and WAVELENGTH_STEP are exclusive: give one");
+        return false;
+    }
+    const char *pszUnits = sMeta.wavelength_units && sMeta.wavelength_units[0]
+                               ? sMeta.wavelength_units
+                               : (sInfo.has_wavelengths ? "(file units)" : "band numbers");
+    if (!sInfo.has_encoder)
+    {
+        CPLError(CE_Failure, CPLE_NotSupported,
+                 "HINER: %s does not store the spectral encoder (it was written with "
+                 "ENCODER=NO): wavelength interpolation is unavailable, only the %u stored "
+                 "bands can be read",
+                 poOpenInfo->pszFilename, sInfo.bands);
+        return false;
+    }
+    /* without wavelengths, positions are 1-based band numbers */
+    const double dfLo = sInfo.has_wavelengths ? sInfo.wavelength_min : 1.0;
+    const double dfHi = sInfo.has_wavelengths ? sInfo.wavelength_max : sInfo.bands;
+    const double dfTol = 1e-9 * (std::fabs(dfLo) + std::fabs(dfHi) + 1.0);
+    if (pszList)
+    {
+        CPLStringList aosTok(CSLTokenizeString2(pszList, ", ", 0));
+        for (int i = 0; i < aosTok.size(); i++)
+        {
+            char *pszEnd = nullptr;
+            const double dfVal = CPLStrtod(aosTok[i], &pszEnd);
+            if (pszEnd == aosTok[i] || *pszEnd != '\0' || !std::isfinite(dfVal))
+            {
+                CPLError(CE_Failure, CPLE_IllegalArg,
+                         "HINER: WAVELENGTHS=%s: '%s' is not a number", pszList, aosTok[i]);
+                return false;
+            }
+            adfOut.push_back(dfVal);
+        }
+        if (adfOut.empty())
+        {
+            CPLError(CE_Failure, CPLE_IllegalArg, "HINER: WAVELENGTHS=%s lists no value",
+                     pszList);
+            return false;
+        }
+    }
+    else
+    {
+        char *pszEnd = nullptr;
+        const double dfStep = CPLStrtod(pszStep, &pszEnd);
+        if (pszEnd == pszStep || *pszEnd != '\0' || !(dfStep > 0))
+        {
+            CPLError(CE_Failure, CPLE_IllegalArg,
+                     "HINER: WAVELENGTH_STEP=%s is not a legal value: expected a positive "
+                     "number",
+                     pszStep);
+            return false;
+        }
+        const double dfFirst = std::ceil(dfLo / dfStep - 1e-9) * dfStep;
+        const double dfCount = std::floor((dfHi - dfFirst) / dfStep + 1e-9) + 1;
+        if (dfCount < 1 || dfCount > 100000)
+        {
+            CPLError(CE_Failure, CPLE_IllegalArg,
+                     "HINER: WAVELENGTH_STEP=%s gives %.0f bands over %g-%g %s", pszStep,
+                     dfCount, dfLo, dfHi, pszUnits);
+            return false;
+        }
+        for (int i = 0; i < static_cast<int>(dfCount); i++)
+            adfOut.push_back(dfFirst + i * dfStep);
+    }
+    for (double dfVal : adfOut)
+    {
+        if (dfVal < dfLo - dfTol || dfVal > dfHi + dfTol)
+        {
+            CPLError(CE_Failure, CPLE_IllegalArg,
+                     "HINER: wavelength %g is outside the range the file covers, %g-%g %s",
+                     dfVal, dfLo, dfHi, pszUnits);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Sets an item without marking PAM dirty (values that live in the .hiner file). */
+static void HINERSetItem(GDALMajorObject *poObj, const char *pszKey, const char *pszValue,
+                         const char *pszDomain = "")
+{
+    poObj->GDALMajorObject::SetMetadataItem(pszKey, pszValue, pszDomain);
+}
+
+static void HINERSetWavelengthItems(GDALRasterBand *poBand, double dfWL, double dfFWHM,
+                                    const char *pszUnits)
+{
+    HINERSetItem(poBand, "wavelength", HINERFormatDouble(dfWL).c_str());
+    if (pszUnits && pszUnits[0])
+        HINERSetItem(poBand, "wavelength_units", pszUnits);
+    if (std::isfinite(dfFWHM))
+        HINERSetItem(poBand, "fwhm", HINERFormatDouble(dfFWHM).c_str());
+    const double dfUM = HINERMicronsPerUnit(pszUnits, dfWL);
+    if (dfUM > 0)
+    {
+        HINERSetItem(poBand, "CENTRAL_WAVELENGTH_UM", HINERFormatDouble(dfWL * dfUM).c_str(),
+                     "IMAGERY");
+        if (std::isfinite(dfFWHM))
+            HINERSetItem(poBand, "FWHM_UM", HINERFormatDouble(dfFWHM * dfUM).c_str(),
+                         "IMAGERY");
+    }
+}
+
+GDALDataset *HINERDataset::Open(GDALOpenInfo *poOpenInfo)
+{
+    if (!Identify(poOpenInfo) || poOpenInfo->fpL == nullptr)
+        return nullptr;
+    if (poOpenInfo->eAccess == GA_Update)
+    {
+        CPLError(CE_Failure, CPLE_NotSupported,
+                 "HINER: update of existing files is not supported; write a new file with "
+                 "gdal_translate -of HINER");
+        return nullptr;
+    }
+    VSILFILE *fp = poOpenInfo->fpL;
+    if (VSIFSeekL(fp, 0, SEEK_END) != 0)
+        return nullptr;
+    const vsi_l_offset nSize = VSIFTellL(fp);
+    hiner_reader sReader;
+    sReader.size = static_cast<uint64_t>(nSize);
+    sReader.read_at = HINERVSIReadAt;
+    sReader.user = fp;
+    hiner_model *psModel = nullptr;
+    const int nStatus = hiner_open(&sReader, &psModel);
+    if (nStatus != HINER_OK)
+    {
+        CPLError(CE_Failure, HINERErrorNum(nStatus), "HINER: cannot open %s: %s",
+                 poOpenInfo->pszFilename, hiner_status_str(nStatus));
+        return nullptr;
+    }
+    HINERModelPtr poModel(psModel);
+    hiner_info sInfo;
+    hiner_meta sMeta;
+    hiner_model_info(poModel.get(), &sInfo);
+    hiner_model_meta(poModel.get(), &sMeta);
+
+    std::vector<double> adfRequested;
+    if (!HINERRequestedWavelengths(poOpenInfo, sInfo, sMeta, adfRequested))
+        return nullptr;
+
+    auto poDS = std::make_unique<HINERDataset>();
+    poDS->nRasterXSize = static_cast<int>(sInfo.width);
+    poDS->nRasterYSize = static_cast<int>(sInfo.height);
+    poDS->m_eFileType = sInfo.dtype;
+    poDS->m_poModel = std::move(poModel);
+    const GDALDataType eDT = HINERTypeToGDAL(sInfo.dtype);
+    const double *padfWL = hiner_model_wavelengths(poDS->m_poModel.get());
+    const char *pszUnits = sMeta.wavelength_units;
+
+    /* georeferencing */
+    if (sMeta.has_geotransform)
+    {
+        memcpy(poDS->m_adfGeoTransform, sMeta.geotransform, sizeof(poDS->m_adfGeoTransform));
+        poDS->m_bGeoTransformValid = true;
+    }
+    if (sMeta.crs_wkt && sMeta.crs_wkt[0])
+    {
+        poDS->m_oSRS.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+        if (poDS->m_oSRS.SetFromUserInput(
+                sMeta.crs_wkt, OGRSpatialReference::SET_FROM_USER_INPUT_LIMITATIONS) !=
+            OGRERR_NONE)
+            poDS->m_oSRS.Clear();
+    }
+    if (sMeta.n_gcps)
+    {
+        std::vector<GDAL_GCP> asG(sMeta.n_gcps);
+        for (uint32_t i = 0; i < sMeta.n_gcps; i++)
+        {
+            asG[i].pszId = const_cast<char *>(sMeta.gcps[i].id);
+            asG[i].pszInfo = const_cast<char *>(sMeta.gcps[i].info);
+            asG[i].dfGCPPixel = sMeta.gcps[i].pixel;
+            asG[i].dfGCPLine = sMeta.gcps[i].line;
+            asG[i].dfGCPX = sMeta.gcps[i].x;
+            asG[i].dfGCPY = sMeta.gcps[i].y;
+            asG[i].dfGCPZ = sMeta.gcps[i].z;
+        }
+        GDAL_GCP *pasDup = GDALDuplicateGCPs(static_cast<int>(asG.size()), asG.data());
+        poDS->m_asGCPs.assign(pasDup, pasDup + asG.size());
+        CPLFree(pasDup);
+        if (sMeta.gcp_crs_wkt && sMeta.gcp_crs_wkt[0])
+        {
+            poDS->m_oGCPSRS.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+            if (poDS->m_oGCPSRS.SetFromUserInput(
+                    sMeta.gcp_crs_wkt, OGRSpatialReference::SET_FROM_USER_INPUT_LIMITATIONS) !=
+                OGRERR_NONE)
+                poDS->m_oGCPSRS.Clear();
+        }
+    }
+
+    /* dataset metadata */
+    for (uint32_t i = 0; i < sMeta.n_items; i++)
+        if (sMeta.items[i].band < 0)
+            HINERSetItem(poDS.get(), sMeta.items[i].key, sMeta.items[i].value,
+                         sMeta.items[i].domain);
+    HINERSetItem(poDS.get(), "COMPRESSION", "HINER", "IMAGE_STRUCTURE");
+    HINERSetItem(poDS.get(), "INTERLEAVE", "BAND", "IMAGE_STRUCTURE");
+    if (!sInfo.has_encoder)
+        HINERSetItem(poDS.get(), "WAVELENGTH_INTERPOLATION", "UNAVAILABLE", "HINER");
+    else
+        HINERSetItem(poDS.get(), "WAVELENGTH_INTERPOLATION", "AVAILABLE", "HINER");
+    CPLString osRate;
+    osRate.Printf("%.4f", sInfo.bpppb);
+    HINERSetItem(poDS.get(), "BPPPB", osRate, "HINER");
+    osRate.Printf("%u", sInfo.bands);
+    HINERSetItem(poDS.get(), "STORED_BANDS", osRate, "HINER");
+
+    /* bands: the stored ones, or the requested wavelengths */
+    const bool bInterp = !adfRequested.empty();
+    poDS->m_bInterpolated = bInterp;
+    const int nBands = bInterp ? static_cast<int>(adfRequested.size()) : static_cast<int>(sInfo.bands);
+    for (int i = 0; i < nBands; i++)
+    {
+        auto poBand = new HINERRasterBand(poDS.get(), i + 1, eDT);
+        poDS->SetBand(i + 1, poBand);
+        poBand->m_bHasNoData = sInfo.has_nodata != 0;
+        poBand->m_dfNoData = sInfo.nodata;
+        if (!bInterp)
+        {
+            poDS->m_adfBandWL.push_back(padfWL ? padfWL[i] : NAN);
+            if (sMeta.band_descriptions && sMeta.band_descriptions[i])
+                poBand->GDALMajorObject::SetDescription(sMeta.band_descriptions[i]);
+            if (sMeta.color_interp)
+                poBand->m_eColorInterp = static_cast<GDALColorInterp>(sMeta.color_interp[i]);
+            if (padfWL)
+                HINERSetWavelengthItems(poBand, padfWL[i], sMeta.fwhm ? sMeta.fwhm[i] : NAN,
+                                        pszUnits);
+        }
+        else
+        {
+            /* positions without wavelengths are 1-based band numbers */
+            const double dfAt = padfWL ? adfRequested[i] : adfRequested[i] - 1.0;
+            poDS->m_adfBandWL.push_back(dfAt);
+            double dfFWHM = NAN;
+            if (padfWL && sMeta.fwhm)
+            {
+                /* FWHM interpolated linearly between the neighbouring stored bands */
+                int iLo = -1, iHi = -1;
+                for (uint32_t b = 0; b < sInfo.bands; b++)
+                {
+                    if (padfWL[b] <= dfAt && (iLo < 0 || padfWL[b] > padfWL[iLo]))
+                        iLo = static_cast<int>(b);
+                    if (padfWL[b] >= dfAt && (iHi < 0 || padfWL[b] < padfWL[iHi]))
+                        iHi = static_cast<int>(b);
+                }
+                if (iLo < 0)
+                    iLo = iHi;
+                if (iHi < 0)
+                    iHi = iLo;
+                const double dfT = padfWL[iHi] > padfWL[iLo]
+                                       ? (dfAt - padfWL[iLo]) / (padfWL[iHi] - padfWL[iLo])
+                                       : 0.0;
+                dfFWHM = sMeta.fwhm[iLo] + dfT * (sMeta.fwhm[iHi] - sMeta.fwhm[iLo]);
+            }
+            CPLString osDesc;
+            if (padfWL)
+            {
+                osDesc.Printf("%s %s (interpolated)", HINERFormatDouble(adfRequested[i]).c_str(),
+                              pszUnits && pszUnits[0] ? pszUnits : "");
+                HINERSetWavelengthItems(poBand, adfRequested[i], dfFWHM, pszUnits);
+            }
+            else
+            {
+                osDesc.Printf("band position %s (interpolated)",
+                              HINERFormatDouble(adfRequested[i]).c_str());
+            }
+            poBand->GDALMajorObject::SetDescription(osDesc);
+        }
+    }
+    /* stored band metadata (the wavelength items came from WAVE above; stored ones win) */
+    if (!bInterp)
+    {
+        for (uint32_t i = 0; i < sMeta.n_items; i++)
+        {
+            const hiner_meta_item &sItem = sMeta.items[i];
+            if (sItem.band >= 0 && sItem.band < nBands)
+                HINERSetItem(poDS->GetRasterBand(sItem.band + 1), sItem.key, sItem.value,
+                             sItem.domain);
+        }
+    }
+
+    /* the decoded band cache: CACHE_MB (open option) or HINER_CACHE_MB (config) */
+    const char *pszCacheMB = CSLFetchNameValueDef(
+        poOpenInfo->papszOpenOptions, "CACHE_MB", CPLGetConfigOption("HINER_CACHE_MB", "256"));
+    const double dfCacheMB = CPLAtof(pszCacheMB);
+    if (!(dfCacheMB >= 0))
+    {
+        CPLError(CE_Failure, CPLE_IllegalArg,
+                 "HINER: CACHE_MB=%s is not a legal value: expected a number of megabytes >= 0",
+                 pszCacheMB);
+        return nullptr;
+    }
+    const double dfBandMB = static_cast<double>(poDS->nRasterXSize) * poDS->nRasterYSize *
+                            GDALGetDataTypeSizeBytes(eDT) / (1024.0 * 1024.0);
+    poDS->m_nCacheBands =
+        static_cast<size_t>(std::max(1.0, std::min(dfCacheMB / std::max(dfBandMB, 1e-9), 1e6)));
+
+    poDS->SetDescription(poOpenInfo->pszFilename);
+    poDS->TryLoadXML(poOpenInfo->GetSiblingFiles());
+    poDS->oOvManager.Initialize(poDS.get(), poOpenInfo->pszFilename,
+                                poOpenInfo->GetSiblingFiles());
+    return poDS.release();
+}
+
+/************************************************************************/
+/*                          Encoding helpers                            */
+/************************************************************************/
+
+namespace
+{
+/* Reads one band of the source through GDAL, in the file's data type. */
+struct HINERSourceReader
+{
+    GDALDataset *poSrcDS;
+    GDALDataType eDT;
+};
+
+/* Writes the encoded stream through VSI. */
+struct HINERVSIWriter
+{
+    VSILFILE *fp;
+};
+}  // namespace
+
+static int HINERReadBand(void *pUser, uint32_t nBand, void *pOut)
+{
+    auto psR = static_cast<HINERSourceReader *>(pUser);
+    GDALRasterBand *poBand = psR->poSrcDS->GetRasterBand(static_cast<int>(nBand) + 1);
+    const int nX = psR->poSrcDS->GetRasterXSize(), nY = psR->poSrcDS->GetRasterYSize();
+    return poBand->RasterIO(GF_Read, 0, 0, nX, nY, pOut, nX, nY, psR->eDT, 0, 0, nullptr) ==
+                   CE_None
+               ? 0
+               : 1;
+}
+
+static int HINERWrite(void *pUser, const void *pData, size_t nBytes)
+{
+    auto psW = static_cast<HINERVSIWriter *>(pUser);
+    return VSIFWriteL(pData, 1, nBytes, psW->fp) == nBytes ? 0 : 1;
+}
+
+namespace
+{
+struct HINERProgressCtx
+{
+    GDALProgressFunc pfnProgress;
+    void *pProgressData;
+};
+}  // namespace
+
+static int HINERProgress(double dfFrac, const char *pszMsg, void *pUser)
+{
+    auto psP = static_cast<HINERProgressCtx *>(pUser);
+    return psP->pfnProgress(dfFrac, pszMsg, psP->pProgressData);
+}
+
+/* Encodes poSrcDS (a source, or the Create() dataset reading its temporary file) into
+ * pszFilename: written to a temporary name beside it and renamed, removed on failure. */
+static bool HINEREncode(const char *pszFilename, GDALDataset *poSrcDS, hiner_params *psParams,
+                        GDALProgressFunc pfnProgress, void *pProgressData)
+{
+    const int nBands = poSrcDS->GetRasterCount();
+    if (nBands == 0)
+    {
+        CPLError(CE_Failure, CPLE_NotSupported, "HINER: the source has no band");
+        return false;
+    }
+    const GDALDataType eSrcDT = poSrcDS->GetRasterBand(1)->GetRasterDataType();
+    hiner_dtype eType;
+    if (!HINERTypeFromGDAL(eSrcDT, &eType))
+    {
+        CPLError(CE_Failure, CPLE_NotSupported,
+                 "HINER: data type %s is not supported (Byte, Int16, UInt16, Int32, UInt32, "
+                 "Float32 and Float64 are)",
+                 GDALGetDataTypeName(eSrcDT));
+        return false;
+    }
+    if (poSrcDS->GetRasterXSize() > 65535 || poSrcDS->GetRasterYSize() > 65535 || nBands > 65535)
+    {
+        CPLError(CE_Failure, CPLE_NotSupported,
+                 "HINER: %d x %d x %d is beyond the format's limits (65535 per dimension)",
+                 poSrcDS->GetRasterXSize(), poSrcDS->GetRasterYSize(), nBands);
+        return false;
+    }
+    HINERWavelengths oWL = HINERGetWavelengths(poSrcDS);
+    HINERMetaBuilder oMeta;
+    HINERCollectMetadata(poSrcDS, oWL, oMeta);
+
+    HINERSourceReader sReader{poSrcDS, eSrcDT};
+    hiner_cube sCube{};
+    sCube.width = static_cast<uint32_t>(poSrcDS->GetRasterXSize());
+    sCube.height = static_cast<uint32_t>(poSrcDS->GetRasterYSize());
+    sCube.bands = static_cast<uint32_t>(nBands);
+    sCube.dtype = eType;
+    sCube.read_band = HINERReadBand;
+    sCube.read_user = &sReader;
+    int bHasNoData = FALSE;
+    const double dfNoData = poSrcDS->GetRasterBand(1)->GetNoDataValue(&bHasNoData);
+    sCube.has_nodata = bHasNoData;
+    sCube.nodata = dfNoData;
+    sCube.wavelengths = oWL.adfCenter.empty() ? nullptr : oWL.adfCenter.data();
+
+    HINERLog oLog;
+    HINERProgressCtx sProgress{pfnProgress ? pfnProgress : GDALDummyProgress, pProgressData};
+    psParams->progress = HINERProgress;
+    psParams->progress_user = &sProgress;
+    psParams->log = HINERLogFn;
+    psParams->log_user = &oLog;
+
+    const std::string osTemp = std::string(pszFilename) + ".hiner-part";
+    VSILFILE *fp = VSIFOpenL(osTemp.c_str(), "wb");
+    if (fp == nullptr)
+    {
+        CPLError(CE_Failure, CPLE_OpenFailed, "HINER: cannot create %s", osTemp.c_str());
+        return false;
+    }
+    HINERVSIWriter sWriter{fp};
+    hiner_encode_report sReport;
+    int nStatus = hiner_encode(&sCube, &oMeta.sMeta, psParams, HINERWrite, &sWriter, &sReport);
+    if (VSIFCloseL(fp) != 0 && nStatus == HINER_OK)
+        nStatus = HINER_E_IO;
+    if (nStatus == HINER_OK && VSIRename(osTemp.c_str(), pszFilename) != 0)
+    {
+        CPLError(CE_Failure, CPLE_FileIO, "HINER: cannot rename %s to %s", osTemp.c_str(),
+                 pszFilename);
+        VSIUnlink(osTemp.c_str());
+        return false;
+    }
+    if (nStatus != HINER_OK)
+    {
+        VSIUnlink(osTemp.c_str());
+        HINERReportError(nStatus, oLog, "encoding");
+        return false;
+    }
+    CPLDebug("HINER", "%s: " CPL_FRMT_GUIB " bytes, %.4f bpppb, PSNR %.2f dB (%.2f before "
+             "quantization), %.1f s of training",
+             pszFilename, static_cast<GUIntBig>(sReport.bits.total), sReport.bpppb,
+             sReport.psnr_quantized, sReport.psnr_float, sReport.train.seconds);
+    return true;
+}
+
+/************************************************************************/
+/*                              CreateCopy                              */
+/************************************************************************/
+
+GDALDataset *HINERDataset::CreateCopy(const char *pszFilename, GDALDataset *poSrcDS,
+                                      int bStrict, char **papszOptions,
+                                      GDALProgressFunc pfnProgress, void *pProgressData)
+{
+    try
+    {
+        hiner_params sParams;
+        if (!HINERParseCreationOptions(papszOptions, &sParams))
+            return nullptr;
+        const int nBands = poSrcDS->GetRasterCount();
+        for (int i = 2; i <= nBands; i++)
+        {
+            if (poSrcDS->GetRasterBand(i)->GetRasterDataType() !=
+                poSrcDS->GetRasterBand(1)->GetRasterDataType())
+            {
+                CPLError(bStrict ? CE_Failure : CE_Warning, CPLE_NotSupported,
+                         "HINER: bands of different data types; band 1's type is used for all");
+                if (bStrict)
+                    return nullptr;
+                break;
+            }
+        }
+        int bHasNoData1 = FALSE;
+        const double dfNoData1 = nBands ? poSrcDS->GetRasterBand(1)->GetNoDataValue(&bHasNoData1) : 0;
+        for (int i = 2; i <= nBands; i++)
+        {
+            int bHas = FALSE;
+            const double dfNoData = poSrcDS->GetRasterBand(i)->GetNoDataValue(&bHas);
+            if (bHas != bHasNoData1 || (bHas && dfNoData != dfNoData1 &&
+                                        !(std::isnan(dfNoData) && std::isnan(dfNoData1))))
+            {
+                CPLError(bStrict ? CE_Failure : CE_Warning, CPLE_NotSupported,
+                         "HINER: bands have different NoData values; band 1's is used for all");
+                if (bStrict)
+                    return nullptr;
+                break;
+            }
+        }
+        if (!HINEREncode(pszFilename, poSrcDS, &sParams, pfnProgress, pProgressData))
+            return nullptr;
+        GDALOpenInfo oOpenInfo(pszFilename, GA_ReadOnly);
+        auto poDS = cpl::down_cast<HINERDataset *>(Open(&oOpenInfo));
+        if (poDS)
+        {
+            /* what the file does not store goes to PAM (.aux.xml) when present */
+            const int nFlags = GCIF_PROCESS_BANDS | GCIF_CATEGORYNAMES | GCIF_SCALEOFFSET |
+                               GCIF_UNITTYPE | GCIF_COLORTABLE | GCIF_RAT | GCIF_ONLY_IF_MISSING;
+            poDS->CloneInfo(poSrcDS, nFlags);
+        }
+        return poDS;
+    }
+    catch (const std::exception &e)
+    {
+        CPLError(CE_Failure, CPLE_AppDefined, "HINER: %s", e.what());
+        return nullptr;
+    }
+}
+
+/************************************************************************/
+/*                                Create                                */
+/************************************************************************/
+
+GDALDataset *HINERDataset::Create(const char *pszFilename, int nXSize, int nYSize, int nBands,
+                                  GDALDataType eType, char **papszOptions)
+{
+    try
+    {
+        hiner_params sParams;
+        if (!HINERParseCreationOptions(papszOptions, &sParams))
+            return nullptr;
+        hiner_dtype eHT;
+        if (!HINERTypeFromGDAL(eType, &eHT))
+        {
+            CPLError(CE_Failure, CPLE_NotSupported,
+                     "HINER: data type %s is not supported (Byte, Int16, UInt16, Int32, "
+                     "UInt32, Float32 and Float64 are)",
+                     GDALGetDataTypeName(eType));
+            return nullptr;
+        }
+        if (nXSize < 1 || nYSize < 1 || nBands < 1 || nXSize > 65535 || nYSize > 65535 ||
+            nBands > 65535)
+        {
+            CPLError(CE_Failure, CPLE_IllegalArg,
+                     "HINER: %d x %d x %d is not a legal size (1..65535 per dimension)", nXSize,
+                     nYSize, nBands);
+            return nullptr;
+        }
+        auto poDS = std::make_unique<HINERDataset>();
+        poDS->m_bWriteMode = true;
+        poDS->nRasterXSize = nXSize;
+        poDS->nRasterYSize = nYSize;
+        poDS->eAccess = GA_Update;
+        poDS->m_eWriteType = eType;
+        poDS->m_osTargetFilename = pszFilename;
+        poDS->m_osTempFilename = std::string(pszFilename) + ".hiner-bands";
+        poDS->m_aosCreationOptions = CSLDuplicate(papszOptions);
+        poDS->m_fpTemp = VSIFOpenL(poDS->m_osTempFilename.c_str(), "wb+");
+        if (poDS->m_fpTemp == nullptr)
+        {
+            CPLError(CE_Failure, CPLE_OpenFailed, "HINER: cannot create %s",
+                     poDS->m_osTempFilename.c_str());
+            return nullptr;
+        }
+        /* the bands are written through GDAL's block cache; PAM stays out of the way */
+        poDS->nPamFlags |= GPF_DISABLED;
+        for (int i = 1; i <= nBands; i++)
+            poDS->SetBand(i, new HINERRasterBand(poDS.get(), i, eType));
+        poDS->SetDescription(pszFilename);
+        return poDS.release();
+    }
+    catch (const std::exception &e)
+    {
+        CPLError(CE_Failure, CPLE_AppDefined, "HINER: %s", e.what());
+        return nullptr;
+    }
+}
+
+/* Create()'s dataset: trains on the buffered bands when closed. */
+void HINERDataset::WriteOnClose()
+{
+    m_bWriteMode = true;
+    GDALPamDataset::FlushCache(true); /* blocks to the temporary file */
+    hiner_params sParams;
+    if (HINERParseCreationOptions(m_aosCreationOptions.List(), &sParams))
+    {
+        CPLDebug("HINER", "training on close: %s", m_osTargetFilename.c_str());
+        /* the dataset reads back its own bands: IReadBlock in write mode */
+        HINEREncode(m_osTargetFilename.c_str(), this, &sParams, nullptr, nullptr);
+    }
+    if (m_fpTemp)
+        VSIFCloseL(m_fpTemp);
+    m_fpTemp = nullptr;
+    VSIUnlink(m_osTempFilename.c_str());
+    m_bWriteMode = false;
+}
+
+/************************************************************************/
+/*                          GDALRegister_HINER                          */
+/************************************************************************/
+
+static void HINERDriverSetCommonMetadata(GDALDriver *poDriver)
+{
+    poDriver->SetDescription(HINER_DRIVER_NAME);
+    poDriver->SetMetadataItem(GDAL_DCAP_RASTER, "YES");
+    poDriver->SetMetadataItem(GDAL_DMD_LONGNAME,
+                              "HINER hyperspectral neural representation");
+    poDriver->SetMetadataItem(GDAL_DMD_HELPTOPIC, "docs/driver.md");
+    poDriver->SetMetadataItem(GDAL_DMD_EXTENSION, "hiner");
+    poDriver->SetMetadataItem(GDAL_DMD_MIMETYPE, "application/x-hiner");
+    poDriver->SetMetadataItem(GDAL_DCAP_VIRTUALIO, "YES");
+    poDriver->SetMetadataItem(GDAL_DCAP_OPEN, "YES");
+    poDriver->SetMetadataItem(GDAL_DCAP_CREATE, "YES");
+    poDriver->SetMetadataItem(GDAL_DCAP_CREATECOPY, "YES");
+    poDriver->SetMetadataItem(GDAL_DMD_CREATIONDATATYPES,
+                              "Byte Int16 UInt16 Int32 UInt32 Float32 Float64");
+    poDriver->SetMetadataItem(
+        GDAL_DMD_CREATIONOPTIONLIST,
+        "<CreationOptionList>"
+        "   <Option name='BPPPB' type='float' min='0' max='64' default='0.2' "
+        "description='Target rate of the whole file in bits per pixel per band'/>"
+        "   <Option name='SIZE' type='int' min='1' "
+        "description='Target size of the whole file in bytes (instead of BPPPB)'/>"
+        "   <Option name='EPOCHS' type='int' min='1' max='100000' default='300' "
+        "description='Training passes over all bands (encoding time grows with it)'/>"
+        "   <Option name='QUANT_BITS' type='int' min='2' max='16' default='8' "
+        "description='Weight quantization bit width the network is sized for'/>"
+        "   <Option name='SEED' type='int' min='0' default='1' "
+        "description='Seed of initialisation and band shuffling'/>"
+        "   <Option name='NUM_THREADS' type='string' default='ALL_CPUS' "
+        "description='Worker threads: an integer or ALL_CPUS (default: GDAL_NUM_THREADS, "
+        "else ALL_CPUS)'/>"
+        "   <Option name='LR' type='float' min='0' max='1' default='0.001' "
+        "description='Peak Adam learning rate'/>"
+        "   <Option name='W_L1' type='float' min='0' default='0.5' "
+        "description='Weight of the L1 loss'/>"
+        "   <Option name='W_CAM' type='float' min='0' default='0.005' "
+        "description='Weight of the CAM (content angle, degrees) loss'/>"
+        "   <Option name='QAT_EPOCHS' type='int' min='0' max='100000' "
+        "description='Quantization-aware fine-tuning epochs (default: EPOCHS/20)'/>"
+        "   <Option name='ENCODER' type='boolean' default='YES' "
+        "description='Store the spectral encoder so that any wavelength decodes'/>"
+        "   <Option name='ENTROPY' type='string-select' default='AUTO' "
+        "description='Entropy coder of the weights'>"
+        "       <Value>AUTO</Value>"
+        "       <Value>HUFFMAN</Value>"
+        "       <Value>ARITH</Value>"
+        "   </Option>"
+        "</CreationOptionList>");
+    poDriver->SetMetadataItem(
+        GDAL_DMD_OPENOPTIONLIST,
+        "<OpenOptionList>"
+        "   <Option name='WAVELENGTHS' type='string' "
+        "description='Comma-separated wavelengths (file units; 1-based band positions when "
+        "the file has none) to decode instead of the stored bands'/>"
+        "   <Option name='WAVELENGTH_STEP' type='float' min='0' "
+        "description='Decode a regular grid of wavelengths with this step over the covered "
+        "range'/>"
+        "   <Option name='CACHE_MB' type='float' min='0' default='256' "
+        "description='Memory for decoded bands (config option HINER_CACHE_MB)'/>"
+        "</OpenOptionList>");
+}
+
+void GDALRegister_HINER()
+{
+    if (!GDAL_CHECK_VERSION("HINER"))
+        return;
+    if (GDALGetDriverByName(HINER_DRIVER_NAME) != nullptr)
+        return;
+    auto poDriver = new GDALDriver();
+    HINERDriverSetCommonMetadata(poDriver);
+    poDriver->pfnIdentify = HINERDataset::Identify;
+    poDriver->pfnOpen = HINERDataset::Open;
+    poDriver->pfnCreateCopy = HINERDataset::CreateCopy;
+    poDriver->pfnCreate = HINERDataset::Create;
+    GetGDALDriverManager()->RegisterDriver(poDriver);
+}
