@@ -252,6 +252,10 @@ HINER_API hiner_status hiner_model_decode_band(hiner_model *m, uint32_t band, fl
  * HINER_E_RANGE outside [first, last] wavelength. */
 HINER_API hiner_status hiner_model_decode_wavelength(hiner_model *m, double wl, float *out);
 
+/* Threads used by the decode calls of this model (default 1; 0 means 1). Decoding is
+ * deterministic for a given thread count. */
+HINER_API hiner_status hiner_model_set_threads(hiner_model *m, int threads);
+
 /* Mean per-band PSNR (dB) of the model against a cube, with the measurement rules of
  * docs: original band min-max range, true extent, valid pixels only. */
 HINER_API hiner_status hiner_model_psnr(hiner_model *m, const hiner_cube *cube, double *psnr);

@@ -1,10 +1,16 @@
 #!/bin/sh
-# The main job on the embedded default: generates a sample scene, trains HINER on it and
-# prints the model size and the decoded PSNR. (Moves to gdal_translate with the driver.)
+# The main job on the embedded default: a generated sample scene (96 x 80 x 48 UInt16 with
+# wavelengths and UTM georeferencing) compressed to .hiner with gdal_translate, decoded back
+# to GeoTIFF, and the size, bpppb and PSNR printed. Extra arguments go to gdal_translate
+# (for example -co BPPPB=0.4 -co EPOCHS=100).
 set -eu
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh > /dev/null
 scripts/build.sh
+export GDAL_DRIVER_PATH="$PWD/build/gdalplugins"
 mkdir -p out
 /usr/bin/python3 scripts/make_sample.py out/sample.tif
-build/bench/bench_train --tif out/sample.tif --bpppb 1.0 --epochs 100 --threads 2
+rm -f out/sample.hiner out/sample_decoded.tif
+gdal_translate -of HINER -co BPPPB=0.2 "$@" out/sample.tif out/sample.hiner
+gdal_translate -q -of GTiff out/sample.hiner out/sample_decoded.tif
+/usr/bin/python3 scripts/compare.py out/sample.tif out/sample_decoded.tif out/sample.hiner

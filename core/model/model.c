@@ -22,6 +22,7 @@ hiner_status hn_model_alloc(hiner_model **out, const hiner_plan *pl)
     m->lam = hn_calloc(C, sizeof(double));
     HN_GOTO_IF(!m->embed || !m->band_min || !m->band_max || !m->lam, HINER_E_NOMEM);
     m->lam_scale = 1.0;
+    m->threads = 1;
     *out = m;
     return HINER_OK;
 fail:
@@ -81,6 +82,7 @@ void hiner_model_free(hiner_model *m)
     if (!m) return;
     hn_net_free(&m->net);
     hn_acts_free(&m->acts);
+    hn_pool_free(m->pool);
     hn_free(m->embed);
     hn_free(m->band_min);
     hn_free(m->band_max);
@@ -99,12 +101,34 @@ hiner_status hiner_model_plan(const hiner_model *m, hiner_plan *out)
     return HINER_OK;
 }
 
+hiner_status hn_model_ready(hiner_model *m)
+{
+    if (m->acts_ready) return HINER_OK;
+    if (m->threads > 1 && !m->pool) {
+        m->pool = hn_pool_create(m->threads);
+        HN_CHECK(!m->pool, HINER_E_NOMEM);
+    }
+    HN_FORWARD(hn_acts_init(&m->acts, &m->plan, 0, m->pool));
+    m->acts_ready = 1;
+    return HINER_OK;
+}
+
+hiner_status hiner_model_set_threads(hiner_model *m, int threads)
+{
+    HN_CHECK(!m || threads < 0 || threads > 256, HINER_E_INVALID_ARG);
+    if (threads == 0) threads = 1;
+    if (threads == m->threads) return HINER_OK;
+    hn_acts_free(&m->acts);
+    m->acts_ready = 0;
+    hn_pool_free(m->pool);
+    m->pool = NULL;
+    m->threads = threads;
+    return HINER_OK;
+}
+
 hiner_status hn_model_decode_norm(hiner_model *m, const float *emb, float *out)
 {
-    if (!m->acts_ready) {
-        HN_FORWARD(hn_acts_init(&m->acts, &m->plan, 0));
-        m->acts_ready = 1;
-    }
+    HN_FORWARD(hn_model_ready(m));
     const hiner_plan *pl = &m->plan;
     hn_decoder_forward(&m->net, m->net.params, &m->acts, emb);
     for (uint32_t y = 0; y < pl->height; y++)
@@ -172,10 +196,7 @@ hiner_status hn_model_decode_wavelength_plane(hiner_model *m, double wl, float *
     int nearest = t <= 0.5 ? below : above;
     *plane = nearest;
 
-    if (!m->acts_ready) {
-        HN_FORWARD(hn_acts_init(&m->acts, &m->plan, 0));
-        m->acts_ready = 1;
-    }
+    HN_FORWARD(hn_model_ready(m));
     double lam = m->wavelengths ? (wl - m->lam_lo) * m->lam_scale : wl / (double)C;
     hn_encoder_forward(&m->net, m->net.params, &m->acts, lam, m->acts.emb);
     HN_FORWARD(hn_model_decode_norm(m, m->acts.emb, out));

@@ -6,7 +6,7 @@
 #ifndef HINER_MODEL_H
 #define HINER_MODEL_H
 
-#include "../nn/nn.h"
+#include "../nn/conv_fast.h"
 
 /* ---- plan.c ---- */
 /* The architecture for a cube: strides and padding from H x W, widths from the budget. */
@@ -81,19 +81,27 @@ typedef struct hn_acts {
     int training;       /* keep every activation for backward */
     size_t embed_len;   /* E */
     float *pe, *h1, *g1, *emb;            /* encoder */
-    float *z[HINER_MAX_STAGES + 1];       /* pre-GELU of stage inputs: z[0] after conv0 */
-    float *a[HINER_MAX_STAGES + 1];       /* GELU outputs */
-    float *y;                             /* conv output before PixelShuffle (temp) */
+    float *z0;                            /* conv0 output (pre-GELU) */
+    float *ys[HINER_MAX_STAGES];          /* stage i's conv output, before PixelShuffle and
+                                             GELU (kept for GELU's backward) */
+    float *a[HINER_MAX_STAGES + 1];       /* GELU outputs: the input of stage i */
+    float *y;                             /* temporary of the largest activation size */
     float *o;                             /* head output before tanh */
     float *out;                           /* decoded band in [0,1], (PH, PW) */
     float *d0, *d1;                       /* gradient ping-pong buffers */
     float *dout;                          /* d loss / d out, (PH, PW) */
     float *demb, *dg1;
     float *wksp;                          /* conv workspace */
+    hn_exec x;                            /* kernels, threads, workspace of the fast paths */
+    double *prof;                         /* NULL, or seconds per layer (benchmarks):
+                                             [0] conv0, [1+i] stage i, [1+n] head, each
+                                             forward + backward */
     void *block;                          /* one allocation behind every pointer */
 } hn_acts;
 
-HN_HIDDEN hiner_status hn_acts_init(hn_acts *A, const hiner_plan *pl, int training);
+/* pool may be NULL (one thread); it is used, not owned. */
+HN_HIDDEN hiner_status hn_acts_init(hn_acts *A, const hiner_plan *pl, int training,
+                                    hn_pool *pool);
 HN_HIDDEN void hn_acts_free(hn_acts *A);
 
 /* emb (E) = encoder(lambda): PE, Linear, GELU, Linear. */
@@ -191,6 +199,8 @@ struct hiner_model {
     hn_net net;
     hn_acts acts;        /* decode-mode activations, allocated on first decode */
     int acts_ready;
+    int threads;         /* decoding threads (hiner_model_set_threads) */
+    hn_pool *pool;       /* their pool, created with the activations */
     int has_encoder;     /* the encoder tensors hold trained values */
     float *embed;        /* (C, E) stored-band embeddings */
     double *band_min, *band_max;
@@ -218,6 +228,8 @@ static inline const uint8_t *hn_model_valid(const hiner_model *m, uint32_t b)
     if (!m->valid) return NULL;
     return m->valid + (m->mask_per_band ? (size_t)b : 0) * m->plan.width * m->plan.height;
 }
+/* Creates the decode activations (and thread pool) on first use. */
+HN_HIDDEN hiner_status hn_model_ready(hiner_model *m);
 /* hiner_model_decode_wavelength, also naming the band whose validity mask applies. */
 HN_HIDDEN hiner_status hn_model_decode_wavelength_plane(hiner_model *m, double wl, float *out,
                                                         int *plane);

@@ -96,37 +96,41 @@ static size_t stage_hw(const hiner_plan *pl, int i, size_t *h, size_t *w)
     return hh * ww;
 }
 
-hiner_status hn_acts_init(hn_acts *A, const hiner_plan *pl, int training)
+hiner_status hn_acts_init(hn_acts *A, const hiner_plan *pl, int training, hn_pool *pool)
 {
     memset(A, 0, sizeof *A);
     A->training = training;
+    const hn_kernels *k = hn_kernels_get(HN_ISA_AUTO);
+    const int threads = hn_pool_threads(pool);
     const size_t L2 = 2 * (size_t)pl->enc_freqs, H1 = (size_t)pl->enc_hidden;
     const size_t E = (size_t)pl->embed_channels * pl->embed_height * pl->embed_width;
     const size_t band = (size_t)pl->pad_height * pl->pad_width;
     const int n = pl->n_stages;
-    size_t maxlen = band, wk = 0;
+    size_t maxlen = band;
+    size_t wk = hn_conv_wksp_floats(k, threads, (size_t)pl->embed_channels, (size_t)pl->widths[0],
+                                    1, (size_t)pl->embed_height, (size_t)pl->embed_width);
     for (int i = 0; i <= n; i++) {
         size_t len = stage_out_len(pl, i);
         if (len > maxlen) maxlen = len;
-        size_t h, w;
-        stage_hw(pl, i, &h, &w);
-        if (i < n) {
-            size_t need = conv2d_wksp_floats((size_t)pl->widths[i], h, w, (size_t)pl->kernels[i]);
-            if (need > wk) wk = need;
-        } else {
-            size_t need = conv2d_wksp_floats((size_t)pl->widths[n], h, w, 3);
-            if (need > wk) wk = need;
-        }
+        size_t need, sh, sw;
+        stage_hw(pl, i, &sh, &sw);
+        if (i < n)
+            need = hn_conv_wksp_floats(k, threads, (size_t)pl->widths[i],
+                                       (size_t)pl->widths[i + 1] * pl->strides[i] * pl->strides[i],
+                                       (size_t)pl->kernels[i], sh, sw);
+        else
+            need = hn_conv_wksp_floats(k, threads, (size_t)pl->widths[n], 1, 3, sh, sw);
+        if (need > wk) wk = need;
     }
     /* offsets, in floats, each rounded to 16 */
 #define RND(x) (((x) + 15) & ~(size_t)15)
     size_t total = RND(L2) + 2 * RND(H1) + RND(E) + RND(maxlen) /* y */ + RND(band) /* o */ +
                    RND(band) /* out */ + RND(wk);
     if (training) {
-        for (int i = 0; i <= n; i++) total += 2 * RND(stage_out_len(pl, i));
+        for (int i = 0; i <= n; i++) total += 2 * RND(stage_out_len(pl, i)); /* ys, a (z0) */
         total += 2 * RND(maxlen) + RND(band) + RND(E) + RND(H1);
     } else {
-        total += RND(maxlen); /* one buffer shared by every z[i] and a[i] */
+        total += RND(maxlen); /* one buffer shared by z0 and every a[i] */
     }
     float *blk = hn_malloc(total, sizeof(float));
     HN_CHECK(!blk, HINER_E_NOMEM);
@@ -147,8 +151,9 @@ hiner_status hn_acts_init(hn_acts *A, const hiner_plan *pl, int training)
     TAKE(A->out, band);
     TAKE(A->wksp, wk);
     if (training) {
+        TAKE(A->z0, stage_out_len(pl, 0));
         for (int i = 0; i <= n; i++) {
-            TAKE(A->z[i], stage_out_len(pl, i));
+            if (i < n) TAKE(A->ys[i], stage_out_len(pl, i + 1));
             TAKE(A->a[i], stage_out_len(pl, i));
         }
         TAKE(A->d0, maxlen);
@@ -159,11 +164,18 @@ hiner_status hn_acts_init(hn_acts *A, const hiner_plan *pl, int training)
     } else {
         float *shared;
         TAKE(shared, maxlen);
-        for (int i = 0; i <= n; i++) A->z[i] = A->a[i] = shared;
+        A->z0 = shared;
+        for (int i = 0; i <= n; i++) {
+            A->a[i] = shared;
+            if (i < n) A->ys[i] = A->y;
+        }
     }
 #undef TAKE
 #undef RND
     A->embed_len = E;
+    A->x.k = k;
+    A->x.pool = pool;
+    A->x.wksp = A->wksp;
     return HINER_OK;
 }
 
@@ -205,7 +217,59 @@ void hn_encoder_backward(const hn_net *net, const float *params, float *grads, h
                     A->dg1, A->pe, params + net->t[HN_T_ENC_W1].off, 1, L2, H1);
 }
 
+/* ---- element-wise work split over the pool ---- */
+
+typedef struct ew_job {
+    const hn_kernels *k;
+    float *a;
+    const float *b;
+    size_t n, chunk;
+    int bwd;
+} ew_job;
+
+static void ew_task(void *ctx, size_t t, int thread)
+{
+    (void)thread;
+    const ew_job *j = ctx;
+    size_t lo = t * j->chunk, hi = lo + j->chunk < j->n ? lo + j->chunk : j->n;
+    if (lo >= hi) return;
+    if (j->bwd) j->k->gelu_bwd(j->a + lo, j->b + lo, hi - lo);
+    else j->k->gelu_fwd(j->a + lo, j->b + lo, hi - lo);
+}
+
+static void par_ew(const hn_exec *x, float *a, const float *b, size_t n, int bwd)
+{
+    const size_t T = (size_t)hn_pool_threads(x->pool);
+    ew_job j = {x->k, a, b, n, ((n + T - 1) / T + 15) & ~(size_t)15, bwd};
+    if (T == 1 || n < 4096) {
+        j.chunk = n;
+        ew_task(&j, 0, 0);
+        return;
+    }
+    hn_pool_run(x->pool, T, ew_task, &j);
+}
+
+static void par_gelu_fwd(const hn_exec *x, float *out, const float *in, size_t n)
+{
+    par_ew(x, out, in, n, 0);
+}
+
+static void par_gelu_bwd(const hn_exec *x, float *d, const float *in, size_t n)
+{
+    par_ew(x, d, in, n, 1);
+}
+
 /* ---- decoder ---- */
+
+/* Adds the time since t0 to layer `slot` of the profile, when profiling. */
+#define PROF(slot)                                                                           \
+    do {                                                                                     \
+        if (A->prof) {                                                                       \
+            double t1_ = hn_seconds();                                                       \
+            A->prof[slot] += t1_ - t0;                                                       \
+            t0 = t1_;                                                                        \
+        }                                                                                    \
+    } while (0)
 
 void hn_decoder_forward(const hn_net *net, const float *params, hn_acts *A, const float *emb)
 {
@@ -215,25 +279,27 @@ void hn_decoder_forward(const hn_net *net, const float *params, hn_acts *A, cons
     size_t hw = stage_hw(pl, 0, &h, &w);
     if (A->training && emb != A->emb) memcpy(A->emb, emb, A->embed_len * sizeof(float));
     /* 1x1 conv from the embedding, GELU */
-    conv2d_forward(A->z[0], emb, params + net->t[HN_T_CONV0_W].off,
-                   params + net->t[HN_T_CONV0_B].off, (size_t)pl->embed_channels, h, w,
-                   (size_t)pl->widths[0], 1, A->wksp);
-    gelu_forward(A->a[0], A->z[0], (size_t)pl->widths[0] * hw);
+    double t0 = A->prof ? hn_seconds() : 0;
+    hn_conv_forward(&A->x, A->z0, emb, params + net->t[HN_T_CONV0_W].off,
+                    params + net->t[HN_T_CONV0_B].off, (size_t)pl->embed_channels, h, w,
+                    (size_t)pl->widths[0], 1);
+    par_gelu_fwd(&A->x, A->a[0], A->z0, (size_t)pl->widths[0] * hw);
+    PROF(0);
     for (int i = 0; i < n; i++) {
         const size_t s = (size_t)pl->strides[i], k = (size_t)pl->kernels[i];
         const size_t cin = (size_t)pl->widths[i], cout = (size_t)pl->widths[i + 1];
-        conv2d_forward(A->y, A->a[i], params + net->t[HN_T_STAGE0_W + 2 * i].off,
-                       params + net->t[HN_T_STAGE0_W + 2 * i + 1].off, cin, h, w, cout * s * s,
-                       k, A->wksp);
-        pixel_shuffle_forward(A->z[i + 1], A->y, cout, h, w, s);
+        hn_conv_forward(&A->x, A->ys[i], A->a[i], params + net->t[HN_T_STAGE0_W + 2 * i].off,
+                        params + net->t[HN_T_STAGE0_W + 2 * i + 1].off, cin, h, w,
+                        cout * s * s, k);
+        pixel_shuffle_gelu_forward(&A->x, A->a[i + 1], A->ys[i], cout, h, w, s);
         h *= s;
         w *= s;
-        gelu_forward(A->a[i + 1], A->z[i + 1], cout * h * w);
+        PROF(1 + i);
     }
-    conv2d_forward(A->o, A->a[n], params + net->t[HN_T_HEAD_W(n)].off,
-                   params + net->t[HN_T_HEAD_B(n)].off, (size_t)pl->widths[n], h, w, 1, 3,
-                   A->wksp);
+    hn_conv_forward(&A->x, A->o, A->a[n], params + net->t[HN_T_HEAD_W(n)].off,
+                    params + net->t[HN_T_HEAD_B(n)].off, (size_t)pl->widths[n], h, w, 1, 3);
     tanh_out_forward(A->out, A->o, h * w);
+    PROF(1 + n);
 }
 
 void hn_decoder_backward(const hn_net *net, const float *params, float *grads, hn_acts *A)
@@ -243,36 +309,36 @@ void hn_decoder_backward(const hn_net *net, const float *params, float *grads, h
     size_t h, w;
     stage_hw(pl, n, &h, &w);
     const size_t band = h * w;
+    double t0 = A->prof ? hn_seconds() : 0;
     /* tanh output: d o = dout * 0.5 (1 - t^2), into y (free now) */
     float *dO = A->y;
     memset(dO, 0, band * sizeof(float));
     tanh_out_backward(dO, A->out, A->dout, band);
-    /* head conv: da_n into d0 */
-    float *da = A->d0, *dz = A->d1;
-    memset(da, 0, stage_out_len(pl, n) * sizeof(float));
-    conv2d_backward(da, grads + net->t[HN_T_HEAD_W(n)].off, grads + net->t[HN_T_HEAD_B(n)].off,
-                    dO, A->a[n], params + net->t[HN_T_HEAD_W(n)].off, (size_t)pl->widths[n], h,
-                    w, 1, 3, A->wksp);
+    /* head conv: da_n into d0 (overwritten) */
+    float *da = A->d0, *dy = A->d1;
+    hn_conv_backward(&A->x, da, 0, grads + net->t[HN_T_HEAD_W(n)].off,
+                     grads + net->t[HN_T_HEAD_B(n)].off, dO, A->a[n],
+                     params + net->t[HN_T_HEAD_W(n)].off, (size_t)pl->widths[n], h, w, 1, 3);
+    PROF(1 + n);
     for (int i = n - 1; i >= 0; i--) {
         const size_t s = (size_t)pl->strides[i], k = (size_t)pl->kernels[i];
         const size_t cin = (size_t)pl->widths[i], cout = (size_t)pl->widths[i + 1];
-        /* GELU (in place: da becomes dz), then un-shuffle into dz buffer */
-        gelu_backward_inplace(da, A->z[i + 1], cout * h * w);
         h /= s;
         w /= s;
-        memset(dz, 0, cout * s * s * h * w * sizeof(float));
-        pixel_shuffle_backward(dz, da, cout, h, w, s);
-        /* conv: weights, bias, and the input gradient into da */
-        memset(da, 0, cin * h * w * sizeof(float));
-        conv2d_backward(da, grads + net->t[HN_T_STAGE0_W + 2 * i].off,
-                        grads + net->t[HN_T_STAGE0_W + 2 * i + 1].off, dz, A->a[i],
-                        params + net->t[HN_T_STAGE0_W + 2 * i].off, cin, h, w, cout * s * s, k,
-                        A->wksp);
+        /* GELU and PixelShuffle in one pass: dy = unshuffle(da) * GELU'(ys) */
+        pixel_shuffle_gelu_backward(&A->x, dy, da, A->ys[i], cout, h, w, s);
+        /* conv: weights, bias, and the input gradient into da (overwritten) */
+        hn_conv_backward(&A->x, da, 0, grads + net->t[HN_T_STAGE0_W + 2 * i].off,
+                         grads + net->t[HN_T_STAGE0_W + 2 * i + 1].off, dy, A->a[i],
+                         params + net->t[HN_T_STAGE0_W + 2 * i].off, cin, h, w, cout * s * s,
+                         k);
+        PROF(1 + i);
     }
     /* GELU after conv0, then conv0 back to the embedding */
-    gelu_backward_inplace(da, A->z[0], (size_t)pl->widths[0] * h * w);
-    memset(A->demb, 0, A->embed_len * sizeof(float));
-    conv2d_backward(A->demb, grads + net->t[HN_T_CONV0_W].off, grads + net->t[HN_T_CONV0_B].off,
-                    da, A->emb, params + net->t[HN_T_CONV0_W].off, (size_t)pl->embed_channels, h,
-                    w, (size_t)pl->widths[0], 1, A->wksp);
+    par_gelu_bwd(&A->x, da, A->z0, (size_t)pl->widths[0] * h * w);
+    hn_conv_backward(&A->x, A->demb, 0, grads + net->t[HN_T_CONV0_W].off,
+                     grads + net->t[HN_T_CONV0_B].off, da, A->emb,
+                     params + net->t[HN_T_CONV0_W].off, (size_t)pl->embed_channels, h, w,
+                     (size_t)pl->widths[0], 1);
+    PROF(0);
 }

@@ -13,6 +13,7 @@
 
 typedef struct trainer {
     hiner_model *m;
+    hn_pool *pool;
     const hn_data *d;
     hn_acts A;
     float *grads, *adam_m, *adam_v;
@@ -25,6 +26,7 @@ typedef struct trainer {
 static void trainer_free(trainer *t)
 {
     hn_acts_free(&t->A);
+    hn_pool_free(t->pool);
     hn_free(t->grads);
     hn_free(t->adam_m);
     hn_free(t->adam_v);
@@ -87,7 +89,8 @@ hiner_status hn_train(hiner_model *m, const hn_data *d, const hn_train_cfg *cfg,
     memset(&t, 0, sizeof t);
     t.m = m;
     t.d = d;
-    HN_GOTO_FWD(hn_acts_init(&t.A, pl, 1));
+    if (cfg->threads > 1) HN_GOTO_IF(!(t.pool = hn_pool_create(cfg->threads)), HINER_E_NOMEM);
+    HN_GOTO_FWD(hn_acts_init(&t.A, pl, 1, t.pool));
     t.grads = hn_calloc(m->net.n_params, sizeof(float));
     t.adam_m = hn_calloc(m->net.n_params, sizeof(float));
     t.adam_v = hn_calloc(m->net.n_params, sizeof(float));
@@ -159,10 +162,7 @@ fail:
 
 hiner_status hn_model_compute_embeddings(hiner_model *m)
 {
-    if (!m->acts_ready) {
-        HN_FORWARD(hn_acts_init(&m->acts, &m->plan, 0));
-        m->acts_ready = 1;
-    }
+    HN_FORWARD(hn_model_ready(m));
     const size_t E = (size_t)m->plan.embed_channels * m->plan.embed_height * m->plan.embed_width;
     for (uint32_t b = 0; b < m->plan.bands; b++)
         hn_encoder_forward(&m->net, m->net.params, &m->acts, m->lam[b], m->embed + (size_t)b * E);

@@ -42,3 +42,75 @@ void pixel_shuffle_backward(float *dinp, const float *dout, size_t C, size_t H, 
         }
     }
 }
+
+/* ---- fused with GELU, threaded over channels (the decoder's hot element-wise pass) ---- */
+
+#include "conv_fast.h"
+
+#define PS_CHUNK 256
+
+typedef struct psg_job {
+    const hn_kernels *k;
+    float *a;        /* (C, H*S, W*S) activations */
+    float *dy;       /* (C*S*S, H, W) backward output */
+    const float *y;  /* (C*S*S, H, W) conv output (pre-activation, unshuffled) */
+    const float *da; /* (C, H*S, W*S) gradient of the activations */
+    size_t C, H, W, S;
+    int threads;
+} psg_job;
+
+static void psg_fwd_task(void *ctx, size_t t, int thread)
+{
+    (void)thread;
+    const psg_job *j = ctx;
+    const size_t S = j->S, H = j->H, W = j->W, OW = W * S;
+    float buf[PS_CHUNK];
+    for (size_t c = j->C * t / (size_t)j->threads; c < j->C * (t + 1) / (size_t)j->threads; c++)
+        for (size_t i = 0; i < S; i++)
+            for (size_t jj = 0; jj < S; jj++) {
+                const float *src = j->y + ((c * S + i) * S + jj) * H * W;
+                float *dst = j->a + c * H * S * OW + i * OW + jj;
+                for (size_t y = 0; y < H; y++)
+                    for (size_t x0 = 0; x0 < W; x0 += PS_CHUNK) {
+                        size_t n = W - x0 < PS_CHUNK ? W - x0 : PS_CHUNK;
+                        j->k->gelu_fwd(buf, src + y * W + x0, n);
+                        float *d = dst + y * S * OW + x0 * S;
+                        for (size_t x = 0; x < n; x++) d[x * S] = buf[x];
+                    }
+            }
+}
+
+static void psg_bwd_task(void *ctx, size_t t, int thread)
+{
+    (void)thread;
+    const psg_job *j = ctx;
+    const size_t S = j->S, H = j->H, W = j->W, OW = W * S;
+    for (size_t c = j->C * t / (size_t)j->threads; c < j->C * (t + 1) / (size_t)j->threads; c++)
+        for (size_t i = 0; i < S; i++)
+            for (size_t jj = 0; jj < S; jj++) {
+                const size_t plane = ((c * S + i) * S + jj) * H * W;
+                const float *src = j->da + c * H * S * OW + i * OW + jj;
+                for (size_t y = 0; y < H; y++) {
+                    float *d = j->dy + plane + y * W;
+                    const float *s = src + y * S * OW;
+                    for (size_t x = 0; x < W; x++) d[x] = s[x * S];
+                    j->k->gelu_bwd(d, j->y + plane + y * W, W);
+                }
+            }
+}
+
+void pixel_shuffle_gelu_forward(const hn_exec *x, float *a, const float *y, size_t C, size_t H,
+                                size_t W, size_t S)
+{
+    psg_job j = {x->k, a, NULL, y, NULL, C, H, W, S, x->pool ? hn_pool_threads(x->pool) : 1};
+    if ((size_t)j.threads > C) j.threads = (int)C;
+    hn_pool_run(x->pool, (size_t)j.threads, psg_fwd_task, &j);
+}
+
+void pixel_shuffle_gelu_backward(const hn_exec *x, float *dy, const float *da, const float *y,
+                                 size_t C, size_t H, size_t W, size_t S)
+{
+    psg_job j = {x->k, NULL, dy, y, da, C, H, W, S, x->pool ? hn_pool_threads(x->pool) : 1};
+    if ((size_t)j.threads > C) j.threads = (int)C;
+    hn_pool_run(x->pool, (size_t)j.threads, psg_bwd_task, &j);
+}

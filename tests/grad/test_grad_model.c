@@ -57,7 +57,7 @@ static void run(const char *what, float wl1, float wcam, double rel)
     hn_net_init_weights(&c.net, &rng);
     /* weights larger than PyTorch's default so every layer carries a testable slope */
     for (size_t i = 0; i < c.net.n_params; i++) c.net.params[i] *= 2.5f;
-    CHECK(hn_acts_init(&c.A, &pl, 1) == HINER_OK);
+    CHECK(hn_acts_init(&c.A, &pl, 1, NULL) == HINER_OK);
     float tgt[20];
     uint8_t mask[20];
     for (int i = 0; i < 20; i++) {

@@ -1,0 +1,399 @@
+/*
+ * conv_fast.c - convolution as implicit GEMM: the im2col matrix is never built; its
+ * blocks are packed straight from the image into the micro-kernel's panel layout
+ * (BLIS-style, MR x NR of C in registers). Forward and input gradient pack only the
+ * weights; the lowered rows are read in place from a zero-padded copy of the source
+ * through an offset table (rows split over threads). The weight gradient packs both
+ * operands and splits the pixel sum over threads into per-thread partial results added
+ * in a fixed order, so results depend only on the thread count. The _ref loops in
+ * conv2d.c are what the tests hold these to.
+ */
+#include "conv_fast.h"
+
+#define KC 192            /* depth of a packed block: KC x NR floats stay in L1 */
+#define MC_PANELS 8       /* MR-high panels per block of A (weight gradient) */
+
+static size_t rnd_up(size_t x, size_t m)
+{
+    return (x + m - 1) / m * m;
+}
+
+/* dst[j * ldd] = plane(y + dy, x + dx) for pixels p0 .. p0 + n - 1 (p = y * W + x), zero
+ * outside the plane: one row of a lowered (im2col) matrix, for a window of pixels. */
+static void gather_shifted(float *dst, size_t ldd, const float *plane, size_t H, size_t W,
+                           ptrdiff_t dy, ptrdiff_t dx, size_t p0, size_t n)
+{
+    size_t y = p0 / W, x = p0 % W;
+    while (n > 0) {
+        size_t seg = W - x < n ? W - x : n;
+        ptrdiff_t iy = (ptrdiff_t)y + dy;
+        if (iy < 0 || iy >= (ptrdiff_t)H) {
+            for (size_t j = 0; j < seg; j++) dst[j * ldd] = 0.0f;
+        } else {
+            const float *row = plane + (size_t)iy * W;
+            /* valid x range: 0 <= x + dx < W */
+            ptrdiff_t lo = -dx > (ptrdiff_t)x ? -dx : (ptrdiff_t)x;
+            ptrdiff_t hi = (ptrdiff_t)W - dx < (ptrdiff_t)(x + seg) ? (ptrdiff_t)W - dx
+                                                                       : (ptrdiff_t)(x + seg);
+            size_t j = 0;
+            for (; (ptrdiff_t)(x + j) < lo && j < seg; j++) dst[j * ldd] = 0.0f;
+            if (ldd == 1 && hi > lo) {
+                size_t cnt = (size_t)(hi - (ptrdiff_t)(x + j));
+                memcpy(dst + j, row + (ptrdiff_t)(x + j) + dx, cnt * sizeof(float));
+                j += cnt;
+            } else {
+                for (; (ptrdiff_t)(x + j) < hi; j++)
+                    dst[j * ldd] = row[(ptrdiff_t)(x + j) + dx];
+            }
+            for (; j < seg; j++) dst[j * ldd] = 0.0f;
+        }
+        dst += seg * ldd;
+        n -= seg;
+        x = 0;
+        y++;
+    }
+}
+
+/* Packs the weights as A: forward A(oc, kk) = w[oc][kk]; input gradient
+ * A(c, (oc, ky, kx)) = w[oc][c][ky][kx]. Panels of Kd x MR, zero rows past M. */
+static void pack_weights(float *Ap, const float *w, int mode, size_t M, size_t Kd, size_t C,
+                         size_t KK, size_t MR)
+{
+    const size_t m_panels = (M + MR - 1) / MR;
+    for (size_t ip = 0; ip < m_panels; ip++) {
+        float *dst = Ap + ip * Kd * MR;
+        for (size_t r = 0; r < MR; r++) {
+            const size_t m = ip * MR + r;
+            for (size_t kk = 0; kk < Kd; kk++) {
+                float v = 0.0f;
+                if (m < M) {
+                    if (mode == 0) v = w[m * Kd + kk];
+                    else v = w[((kk / KK) * C + m) * KK + kk % KK]; /* kk = (oc, ky, kx) */
+                }
+                dst[kk * MR + r] = v;
+            }
+        }
+    }
+}
+
+/* ---- forward and input gradient without packing B: rows of the lowered matrix are read
+ * in place from a zero-padded copy of the source through an offset table ---- */
+
+typedef struct ind_job {
+    const hn_kernels *k;
+    size_t MR;            /* the tile height chosen for this layer */
+    void (*ukr)(size_t, const float *, const float *, const int32_t *, float *, size_t, int,
+                int, int);
+    size_t M, Kd, H, W, P, Wp;
+    const float *Ap;      /* packed weights, panels of Kd x MR */
+    const float *spad;    /* padded source planes (Hp x Wp each) */
+    const int32_t *offs;  /* Kd offsets into spad, relative to an output pixel */
+    float *out;
+    const float *bias;
+    int acc, threads;
+} ind_job;
+
+static void ind_task(void *ctx, size_t t, int thread)
+{
+    (void)thread;
+    const ind_job *j = ctx;
+    const size_t MR = j->MR, NR = (size_t)j->k->NR, N = j->H * j->W;
+    const size_t m_panels = (j->M + MR - 1) / MR;
+    for (size_t y = j->H * t / (size_t)j->threads; y < j->H * (t + 1) / (size_t)j->threads; y++) {
+        const float *rowbase = j->spad + (y + j->P) * j->Wp + j->P;
+        for (size_t pc = 0; pc < j->Kd; pc += KC) {
+            const size_t kc = j->Kd - pc < KC ? j->Kd - pc : KC;
+            const int acc = j->acc || pc > 0;
+            for (size_t x0 = 0; x0 < j->W; x0 += NR) {
+                const int nv = (int)(j->W - x0 < NR ? j->W - x0 : NR);
+                for (size_t ip = 0; ip < m_panels; ip++) {
+                    const int mv = (int)(j->M - ip * MR < MR ? j->M - ip * MR : MR);
+                    j->ukr(kc, j->Ap + (ip * j->Kd + pc) * MR, rowbase + x0, j->offs + pc,
+                           j->out + ip * MR * N + y * j->W + x0, N, acc, mv, nv);
+                }
+            }
+        }
+        if (j->bias)
+            for (size_t m = 0; m < j->M; m++) {
+                float *o = j->out + m * N + y * j->W;
+                const float b = j->bias[m];
+                for (size_t x = 0; x < j->W; x++) o[x] += b;
+            }
+    }
+}
+
+typedef struct pad_job {
+    float *dst;
+    const float *src;
+    size_t planes, H, W, P, threads;
+} pad_job;
+
+static void pad_task(void *ctx, size_t t, int thread)
+{
+    (void)thread;
+    const pad_job *j = ctx;
+    const size_t Wp = j->W + 2 * j->P, Hp = j->H + 2 * j->P;
+    for (size_t c = j->planes * t / j->threads; c < j->planes * (t + 1) / j->threads; c++) {
+        float *d = j->dst + c * Hp * Wp;
+        memset(d, 0, j->P * Wp * sizeof(float));
+        for (size_t y = 0; y < j->H; y++) {
+            float *row = d + (y + j->P) * Wp;
+            memset(row, 0, j->P * sizeof(float));
+            memcpy(row + j->P, j->src + (c * j->H + y) * j->W, j->W * sizeof(float));
+            memset(row + j->P + j->W, 0, j->P * sizeof(float));
+        }
+        memset(d + (j->H + j->P) * Wp, 0, j->P * Wp * sizeof(float));
+    }
+}
+
+/* The lowered product of mode 0 (forward) or 1 (input gradient), B read in place. */
+static void conv_ind(const hn_exec *x, int mode, float *out, const float *src,
+                     const float *weight, const float *bias, int acc, size_t C, size_t H,
+                     size_t W, size_t OC, size_t K)
+{
+    const hn_kernels *k = x->k;
+    const size_t P = K / 2, Wp = W + 2 * P, Hp = H + 2 * P, KK = K * K;
+    const size_t planes = mode == 0 ? C : OC;
+    const size_t M = mode == 0 ? OC : C, Kd = planes * KK;
+    const size_t T = (size_t)(x->pool ? hn_pool_threads(x->pool) : 1);
+    /* the tile height of least cost: panels x (MR FMAs + ~2 for the two B loads per step),
+     * so a shorter tile wins only when it wastes fewer rows of M */
+    int v = 0;
+    size_t best = SIZE_MAX;
+    for (int i = 0; i < HN_IND_VARIANTS && k->ind_mr[i]; i++) {
+        const size_t mr = (size_t)k->ind_mr[i], cost = (M + mr - 1) / mr * (mr + 2);
+        if (cost < best) best = cost, v = i;
+    }
+    const size_t MR = (size_t)k->ind_mr[v];
+    float *Ap = x->wksp;
+    int32_t *offs = (int32_t *)(Ap + rnd_up(rnd_up(M, MR) * Kd, 16));
+    float *spad = (float *)offs + rnd_up(Kd, 16);
+    pack_weights(Ap, weight, mode, M, Kd, C, KK, MR);
+    for (size_t kk = 0; kk < Kd; kk++) {
+        ptrdiff_t dy = (ptrdiff_t)((kk % KK) / K) - (ptrdiff_t)P;
+        ptrdiff_t dx = (ptrdiff_t)(kk % K) - (ptrdiff_t)P;
+        if (mode == 1) dy = -dy, dx = -dx;
+        offs[kk] = (int32_t)((ptrdiff_t)((kk / KK) * Hp * Wp) + dy * (ptrdiff_t)Wp + dx);
+    }
+    if (P > 0) {
+        pad_job pj = {spad, src, planes, H, W, P, T};
+        hn_pool_run(x->pool, T, pad_task, &pj);
+    } else {
+        spad = (float *)src; /* 1x1: the source is its own padded copy */
+    }
+    ind_job j = {k, MR, k->ukr_ind[v], M, Kd, H, W, P, Wp, Ap, spad, offs, out, bias, acc, (int)T};
+    if ((size_t)j.threads > H) j.threads = (int)H;
+    hn_pool_run(x->pool, (size_t)j.threads, ind_task, &j);
+}
+
+/* ---- weight gradient: C' (Kd x OC) = lowered inp (Kd x pixels) * dout^T (pixels x OC) ---- */
+
+typedef struct wgt_job {
+    const hn_kernels *k;
+    size_t C, H, W, OC, K, Kd, N; /* N = pixels, the summed dimension */
+    const float *inp, *dout;
+    float *part;           /* per thread: Mp x Np partial dW^T, then the bias partial */
+    size_t part_stride;
+    float *scratch;        /* per thread: packed B (KC x Np) and A (MC x KC) */
+    size_t scratch_stride;
+    size_t Mp, Np;         /* Kd and OC rounded up to MR and NR */
+    int threads;
+} wgt_job;
+
+static void wgt_task(void *ctx, size_t t, int thread)
+{
+    (void)thread;
+    const wgt_job *j = ctx;
+    const hn_kernels *k = j->k;
+    const size_t MR = (size_t)k->MR, NR = (size_t)k->NR;
+    float *Cp = j->part + t * j->part_stride;
+    float *db = Cp + j->Mp * j->Np;
+    float *Bbuf = j->scratch + t * j->scratch_stride;
+    float *Abuf = Bbuf + (size_t)KC * j->Np;
+    float *rows = Abuf + (size_t)MC_PANELS * MR * KC;
+    memset(Cp, 0, (j->Mp * j->Np + j->OC) * sizeof(float));
+    const size_t p_lo = j->N * t / (size_t)j->threads, p_hi = j->N * (t + 1) / (size_t)j->threads;
+    const size_t KK = j->K * j->K;
+    const ptrdiff_t P = (ptrdiff_t)j->K / 2;
+    const size_t n_panels = j->Np / NR, m_panels = j->Mp / MR;
+    for (size_t pc = p_lo; pc < p_hi; pc += KC) {
+        const size_t kc = p_hi - pc < KC ? p_hi - pc : KC;
+        /* B panels: Bp[q][p][c] = dout[q*NR + c][pc + p]; the bias gradient rides along */
+        for (size_t q = 0; q < n_panels; q++) {
+            float *dst = Bbuf + q * kc * NR;
+            for (size_t c = 0; c < NR; c++) {
+                const size_t oc = q * NR + c;
+                if (oc < j->OC) {
+                    const float *src = j->dout + oc * j->N + pc;
+                    double s = 0.0;
+                    for (size_t p = 0; p < kc; p++) {
+                        dst[p * NR + c] = src[p];
+                        s += src[p];
+                    }
+                    db[oc] += (float)s;
+                } else {
+                    for (size_t p = 0; p < kc; p++) dst[p * NR + c] = 0.0f;
+                }
+            }
+        }
+        for (size_t ic = 0; ic < m_panels; ic += MC_PANELS) {
+            const size_t mp = m_panels - ic < MC_PANELS ? m_panels - ic : MC_PANELS;
+            /* A panels: Ap[i][p][r] = lowered inp row (ic + i) * MR + r at pixel pc + p:
+             * MR rows gathered contiguously, then transposed into the panel */
+            for (size_t i = 0; i < mp; i++) {
+                for (size_t r = 0; r < MR; r++) {
+                    const size_t kk = (ic + i) * MR + r;
+                    float *row = rows + r * KC;
+                    if (kk < j->Kd) {
+                        const size_t c = kk / KK, ky = (kk % KK) / j->K, kx = kk % j->K;
+                        gather_shifted(row, 1, j->inp + c * j->H * j->W, j->H, j->W,
+                                       (ptrdiff_t)ky - P, (ptrdiff_t)kx - P, pc, kc);
+                    } else {
+                        memset(row, 0, kc * sizeof(float));
+                    }
+                }
+                k->pack_t(Abuf + i * kc * MR, rows, KC, kc);
+            }
+            for (size_t i = 0; i < mp; i++)
+                for (size_t q = 0; q < n_panels; q++)
+                    k->ukr(kc, Abuf + i * kc * MR, Bbuf + q * kc * NR,
+                           Cp + ((ic + i) * MR) * j->Np + q * NR, j->Np, 1);
+        }
+    }
+}
+
+/* ---- one output channel, 3x3 (the head): direct kernels split by rows or channels ---- */
+
+typedef struct conv1_job {
+    const hn_kernels *k;
+    float *out;
+    const float *inp, *w, *dout;
+    float bias;
+    size_t C, H, W;
+    int threads, mode; /* 0 forward, 1 input gradient, 2 weight gradient */
+} conv1_job;
+
+static void conv1_task(void *ctx, size_t t, int thread)
+{
+    (void)thread;
+    const conv1_job *j = ctx;
+    const size_t T = (size_t)j->threads;
+    if (j->mode == 0) {
+        j->k->conv1_fwd(j->out, j->inp, j->w, j->bias, j->C, j->H, j->W, j->H * t / T,
+                        j->H * (t + 1) / T);
+    } else if (j->mode == 1) {
+        j->k->conv1_bwd_data(j->out, j->dout, j->w, j->H, j->W, j->C * t / T, j->C * (t + 1) / T);
+    } else {
+        j->k->conv1_bwd_weight(j->out, j->dout, j->inp, j->H, j->W, j->C * t / T,
+                               j->C * (t + 1) / T);
+    }
+}
+
+static void conv1_run(const hn_exec *x, conv1_job *j)
+{
+    j->k = x->k;
+    j->threads = x->pool ? hn_pool_threads(x->pool) : 1;
+    hn_pool_run(x->pool, (size_t)j->threads, conv1_task, j);
+}
+
+/* ---- public entry points ---- */
+
+static size_t wgt_part_floats(const hn_kernels *k, size_t C, size_t OC, size_t K)
+{
+    return rnd_up(C * K * K, (size_t)k->MR) * rnd_up(OC, (size_t)k->NR) + rnd_up(OC, 16) + 16;
+}
+
+static size_t wgt_scratch_floats(const hn_kernels *k, size_t OC)
+{
+    /* packed B, packed A block, MR gathered rows */
+    return (size_t)KC * rnd_up(OC, (size_t)k->NR) + (size_t)MC_PANELS * k->MR * KC +
+           (size_t)k->MR * KC + 16;
+}
+
+size_t hn_conv_wksp_floats(const hn_kernels *k, int threads, size_t C, size_t OC, size_t Kk,
+                           size_t H, size_t W)
+{
+    const size_t T = (size_t)(threads > 0 ? threads : 1);
+    const size_t Kd_f = C * Kk * Kk, Kd_b = OC * Kk * Kk;
+    /* packed weights for any tile height up to HN_MAX_MR */
+    size_t ap = (OC + HN_MAX_MR) * Kd_f;
+    size_t ap_b = (C + HN_MAX_MR) * Kd_b;
+    if (ap_b > ap) ap = ap_b;
+    size_t wgt = T * rnd_up(wgt_part_floats(k, C, OC, Kk), 16) +
+                 T * rnd_up(wgt_scratch_floats(k, OC), 16);
+    /* in-place B: packed weights, offsets, the padded source */
+    const size_t P = Kk / 2, planes = C > OC ? C : OC;
+    size_t ind = rnd_up(ap, 16) + rnd_up((Kd_f > Kd_b ? Kd_f : Kd_b), 16) +
+                 planes * (H + 2 * P) * (W + 2 * P) + 64;
+    return ind > wgt ? ind : wgt;
+}
+
+static int n_threads(const hn_exec *x)
+{
+    return x->pool ? hn_pool_threads(x->pool) : 1;
+}
+
+void hn_conv_forward(const hn_exec *x, float *out, const float *inp, const float *weight,
+                     const float *bias, size_t C, size_t H, size_t W, size_t OC, size_t K)
+{
+    if (OC == 1 && K == 3) {
+        conv1_job c = {0};
+        c.out = out, c.inp = inp, c.w = weight, c.bias = bias ? bias[0] : 0.0f;
+        c.C = C, c.H = H, c.W = W, c.mode = 0;
+        conv1_run(x, &c);
+        return;
+    }
+    conv_ind(x, 0, out, inp, weight, bias, 0, C, H, W, OC, K);
+}
+
+void hn_conv_backward(const hn_exec *x, float *dinp, int dinp_acc, float *dweight,
+                      float *dbias, const float *dout, const float *inp, const float *weight,
+                      size_t C, size_t H, size_t W, size_t OC, size_t K)
+{
+    const hn_kernels *k = x->k;
+    const int T = n_threads(x);
+    if (OC == 1 && K == 3) {
+        conv1_job c = {0};
+        c.inp = inp, c.w = weight, c.dout = dout, c.C = C, c.H = H, c.W = W;
+        c.out = dweight, c.mode = 2;
+        conv1_run(x, &c);
+        if (dinp) {
+            if (!dinp_acc) memset(dinp, 0, C * H * W * sizeof(float));
+            c.out = dinp, c.mode = 1;
+            conv1_run(x, &c);
+        }
+        if (dbias) {
+            double s = 0;
+            for (size_t i = 0; i < H * W; i++) s += dout[i];
+            dbias[0] += (float)s;
+        }
+        return;
+    }
+    /* weight (and bias) gradient */
+    {
+        wgt_job j;
+        memset(&j, 0, sizeof j);
+        j.k = k;
+        j.C = C, j.H = H, j.W = W, j.OC = OC, j.K = K, j.Kd = C * K * K, j.N = H * W;
+        j.inp = inp;
+        j.dout = dout;
+        j.Mp = rnd_up(j.Kd, (size_t)k->MR);
+        j.Np = rnd_up(OC, (size_t)k->NR);
+        j.threads = T;
+        j.part = x->wksp;
+        j.part_stride = rnd_up(wgt_part_floats(k, C, OC, K), 16);
+        j.scratch = x->wksp + (size_t)T * j.part_stride;
+        j.scratch_stride = rnd_up(wgt_scratch_floats(k, OC), 16);
+        hn_pool_run(x->pool, (size_t)T, wgt_task, &j);
+        for (int t = 0; t < T; t++) { /* fixed order: reproducible for a thread count */
+            const float *Cp = j.part + (size_t)t * j.part_stride;
+            for (size_t oc = 0; oc < OC; oc++)
+                for (size_t kk = 0; kk < j.Kd; kk++) dweight[oc * j.Kd + kk] += Cp[kk * j.Np + oc];
+            if (dbias)
+                for (size_t oc = 0; oc < OC; oc++) dbias[oc] += Cp[j.Mp * j.Np + oc];
+        }
+    }
+    if (!dinp) return;
+    /* input gradient: a convolution of dout with the transposed, flipped weights */
+    conv_ind(x, 1, dinp, dout, weight, NULL, dinp_acc, C, H, W, OC, K);
+}
