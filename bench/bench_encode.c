@@ -24,6 +24,7 @@ int main(int argc, char **argv)
     hiner_params p;
     hiner_params_init(&p, HINER_ABI_VERSION);
     p.threads = 2;
+    p.evaluate = 1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : "";
         if (!strcmp(a, "--tif")) tif = v, i++;

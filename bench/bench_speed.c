@@ -134,10 +134,26 @@ static int cmd_train(const char *name, int threads, int steps)
     }
     const double step = total / steps;
     const double flop = 3.0 * 2.0 * pl.forward_macs; /* forward + two backward products */
+    /* what the engine ran: padding rows that do not reach the true extent are skipped */
+    double run = 0.0;
+    {
+        double hw_w = pl.embed_width;
+        run += (double)(A.rows_a[0].y1 - A.rows_a[0].y0) * hw_w * pl.embed_channels * pl.widths[0];
+        for (int i = 0; i < pl.n_stages; i++) {
+            double s2 = (double)pl.strides[i] * pl.strides[i], k2 = (double)pl.kernels[i] * pl.kernels[i];
+            run += (double)(A.rows_y[i].y1 - A.rows_y[i].y0) * hw_w * pl.widths[i] * pl.widths[i + 1] * s2 * k2;
+            hw_w *= pl.strides[i];
+        }
+        run += (double)(A.rows_out.y1 - A.rows_out.y0) * hw_w * pl.widths[pl.n_stages] * 9.0;
+    }
+    const double flop_run = 3.0 * 2.0 * run;
     printf("train %s %ux%ux%u padded %ux%u widths", name, W, H, C, pl.pad_width, pl.pad_height);
     for (int i = 0; i <= pl.n_stages; i++) printf(" %d", pl.widths[i]);
-    printf(" (%.2f GMAC forward) kernels %s threads %d: %.1f ms per step, %.0f GFLOP/s effective\n",
-           pl.forward_macs * 1e-9, A.x.k->name, threads, step * 1e3, flop / step * 1e-9);
+    printf(" (%.2f GMAC forward) kernels %s threads %d: %.1f ms per step, %.0f GFLOP/s effective "
+           "(the model's FLOPs / time), %.0f GFLOP/s executed (%.2f GMAC forward actually run: "
+           "padding rows are skipped)\n",
+           pl.forward_macs * 1e-9, A.x.k->name, threads, step * 1e3, flop / step * 1e-9,
+           flop_run / step * 1e-9, run * 1e-9);
     printf("  split per step: conv0 %.2f ms", prof[0] / steps * 1e3);
     for (int i = 0; i < pl.n_stages; i++) printf(", stage %d %.2f ms", i, prof[1 + i] / steps * 1e3);
     printf(", head %.2f ms, encoder %.2f ms, loss %.2f ms, adam %.2f ms\n",

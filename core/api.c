@@ -151,6 +151,7 @@ hiner_status hiner_params_validate(const hiner_params *p)
     RANGE(p->entropy >= 0 && p->entropy <= 2, "entropy %d not in [0, 2]", p->entropy);
     RANGE(p->qat_epochs >= -1 && p->qat_epochs <= 100000, "qat_epochs %d not in [-1, 100000]",
           p->qat_epochs);
+    RANGE(p->evaluate == 0 || p->evaluate == 1, "evaluate %d not 0 or 1", p->evaluate);
 #undef RANGE
     return HINER_OK;
 }

@@ -387,6 +387,23 @@ static bool HINERParseCreationOptions(CSLConstList papszOptions, hiner_params *p
         psParams->threads = static_cast<int>(nThreads);
     }
 
+    const char *pszStrides = CSLFetchNameValue(papszOptions, "STRIDES");
+    if (pszStrides)
+    {
+        CPLStringList aosTok(CSLTokenizeString2(pszStrides, ", ", 0));
+        if (aosTok.size() < 1 || aosTok.size() > HINER_MAX_STAGES)
+            return HINERIllegal("STRIDES", pszStrides, "expected 1 to 6 comma-separated integers");
+        psParams->n_stages = aosTok.size();
+        for (int i = 0; i < aosTok.size(); i++)
+        {
+            char *pszEnd = nullptr;
+            const long nS = std::strtol(aosTok[i], &pszEnd, 10);
+            if (pszEnd == aosTok[i] || *pszEnd != '\0' || nS < 1 || nS > 8)
+                return HINERIllegal("STRIDES", pszStrides, "each stride must be in [1, 8]");
+            psParams->strides[i] = static_cast<int>(nS);
+        }
+    }
+
     const char *pszEnc = CSLFetchNameValue(papszOptions, "ENCODER");
     if (pszEnc)
     {
@@ -1253,6 +1270,21 @@ GDALDataset *HINERDataset::Open(GDALOpenInfo *poOpenInfo)
     poDS->m_nCacheBands =
         static_cast<size_t>(std::max(1.0, std::min(dfCacheMB / std::max(dfBandMB, 1e-9), 1e6)));
 
+    /* decoding threads: NUM_THREADS, else GDAL_NUM_THREADS, else every CPU */
+    const char *pszThreads = CSLFetchNameValueDef(
+        poOpenInfo->papszOpenOptions, "NUM_THREADS",
+        CPLGetConfigOption("GDAL_NUM_THREADS", "ALL_CPUS"));
+    int nThreads = EQUAL(pszThreads, "ALL_CPUS") ? CPLGetNumCPUs() : atoi(pszThreads);
+    if (nThreads < 1 || nThreads > 256)
+    {
+        CPLError(CE_Failure, CPLE_IllegalArg,
+                 "HINER: NUM_THREADS=%s is not a legal value: expected an integer in [1, 256] "
+                 "or ALL_CPUS",
+                 pszThreads);
+        return nullptr;
+    }
+    hiner_model_set_threads(poDS->m_poModel.get(), nThreads);
+
     poDS->SetDescription(poOpenInfo->pszFilename);
     poDS->TryLoadXML(poOpenInfo->GetSiblingFiles());
     poDS->oOvManager.Initialize(poDS.get(), poOpenInfo->pszFilename,
@@ -1578,6 +1610,9 @@ static void HINERDriverSetCommonMetadata(GDALDriver *poDriver)
         "description='Weight of the L1 loss'/>"
         "   <Option name='W_CAM' type='float' min='0' default='0.005' "
         "description='Weight of the CAM (content angle, degrees) loss'/>"
+        "   <Option name='STRIDES' type='string' "
+        "description='Upsampling strides of the decoder stages, e.g. 5,4,3,2 (default: "
+        "chosen from the image size)'/>"
         "   <Option name='QAT_EPOCHS' type='int' min='0' max='100000' "
         "description='Quantization-aware fine-tuning epochs (default: EPOCHS/20)'/>"
         "   <Option name='ENCODER' type='boolean' default='YES' "
@@ -1598,6 +1633,9 @@ static void HINERDriverSetCommonMetadata(GDALDriver *poDriver)
         "   <Option name='WAVELENGTH_STEP' type='float' min='0' "
         "description='Decode a regular grid of wavelengths with this step over the covered "
         "range'/>"
+        "   <Option name='NUM_THREADS' type='string' default='ALL_CPUS' "
+        "description='Decoding threads: an integer or ALL_CPUS (default: GDAL_NUM_THREADS, "
+        "else ALL_CPUS)'/>"
         "   <Option name='CACHE_MB' type='float' min='0' default='256' "
         "description='Memory for decoded bands (config option HINER_CACHE_MB)'/>"
         "</OpenOptionList>");

@@ -152,6 +152,10 @@ typedef struct hiner_params {
     int entropy;                    /* hiner_entropy, default HINER_ENTROPY_DEFAULT */
     int qat_epochs;                 /* quantization-aware fine-tuning epochs after training,
                                        default: automatic (-1); 0 = none */
+    int evaluate;                   /* 1: measure PSNR before and after quantization (two
+                                       decoding passes over all bands) for the report;
+                                       default 0 (the report then gives the last epoch's
+                                       training PSNR and NaN after quantization) */
 
     /* --- callbacks --- */
     hiner_progress_fn progress;
@@ -316,8 +320,9 @@ typedef struct hiner_encode_report {
     hiner_bits bits;
     double bpppb;            /* whole file: bytes * 8 / (width * height * bands) */
     uint64_t target_bytes;   /* what the rate control aimed at */
-    double psnr_float;       /* before quantization, dB (true extent, valid pixels) */
-    double psnr_quantized;   /* as stored, dB */
+    double psnr_float;       /* before quantization, dB (true extent, valid pixels); the
+                                last epoch's training PSNR unless params.evaluate */
+    double psnr_quantized;   /* as stored, dB; NaN unless params.evaluate */
     int entropy;             /* method used */
     int qat_epochs;          /* fine-tuning epochs run */
     uint64_t huffman_bytes;  /* the quantized tensors under each coder (same bit widths), */

@@ -221,7 +221,7 @@ static void training_text(char *s, size_t n, const hiner_params *p, int qat, dou
 {
     snprintf(s, n,
              "library=%s\nepochs=%d\nlr=%g\nwarmup=%g\nloss=%g*L1+%g*CAM\nseed=%llu\n"
-             "qat_epochs=%d\ntrain_seconds=%9.1f\npsnr_float=%6.2f\npsnr_quantized=%6.2f\n"
+             "qat_epochs=%d\ntrain_seconds=%9.1f\ntrain_psnr=%6.2f\npsnr_quantized=%6.2f\n"
              "entropy=%s\n",
              hiner_version_string(), p->epochs, (double)p->lr, (double)p->warmup,
              (double)p->w_l1, (double)p->w_cam, (unsigned long long)p->seed, qat, secs, pf, pq,
@@ -325,7 +325,9 @@ static hiner_status encode_to_buf(const hiner_cube *cube, const hiner_meta *meta
     hiner_model *m = NULL;
     memset(&f, 0, sizeof f);
     memset(&q, 0, sizeof q);
+    double t_start = hn_seconds();
     HN_FORWARD(hn_data_load(&d, cube, &lg));
+    hn_logf(&lg, 3, "timing: cube read in %.2f s", hn_seconds() - t_start);
     const uint32_t W = d.W, H = d.H, C = d.C;
     const double samples = (double)W * H * C;
     const int paper = p->model_bytes > 0;
@@ -371,6 +373,7 @@ static hiner_status encode_to_buf(const hiner_cube *cube, const hiner_meta *meta
     /* train */
     HN_GOTO_FWD(hn_model_alloc(&m, &plan));
     m->log = lg;
+    m->threads = p->threads > 0 ? p->threads : 1; /* for the evaluation passes */
     HN_GOTO_FWD(hn_model_take_data(m, &d)); /* d keeps the normalised bands */
     hn_rng rng;
     hn_rng_seed(&rng, p->seed);
@@ -382,8 +385,13 @@ static hiner_status encode_to_buf(const hiner_cube *cube, const hiner_meta *meta
     hiner_train_report tr;
     HN_GOTO_FWD(hn_train(m, &d, &cfg, &tr));
     HN_GOTO_FWD(hn_model_compute_embeddings(m));
-    double psnr_float = 0;
-    HN_GOTO_FWD(psnr_data(m, &d, &psnr_float));
+    double t_phase = hn_seconds();
+    double psnr_float = tr.final_psnr;
+    if (p->evaluate) {
+        HN_GOTO_FWD(psnr_data(m, &d, &psnr_float));
+        hn_logf(&lg, 3, "timing: float PSNR in %.2f s", hn_seconds() - t_phase);
+    }
+    t_phase = hn_seconds();
 
     /* quantize to the rate, fine-tune with the quantization in the loop, quantize again */
     const int store_enc = p->store_encoder;
@@ -398,6 +406,7 @@ static hiner_status encode_to_buf(const hiner_cube *cube, const hiner_meta *meta
     } else {
         HN_GOTO_FWD(fit_bits(&q, p->entropy, fixed, target, &total, &lg));
     }
+    hn_logf(&lg, 3, "timing: rate fit in %.2f s", hn_seconds() - t_phase);
     if (qat > 0) {
         int qb[HN_MAX_TENSORS] = {0}, qm[HN_MAX_TENSORS] = {0};
         for (int t = 0; t < q.nt; t++)
@@ -437,10 +446,12 @@ static hiner_status encode_to_buf(const hiner_cube *cube, const hiner_meta *meta
         m->has_encoder = 1;
         HN_GOTO_FWD(hn_model_compute_embeddings(m));
     }
-    double psnr_q = 0;
-    HN_GOTO_FWD(psnr_data(m, &d, &psnr_q));
-    hn_logf(&lg, 2, "PSNR %.2f dB before quantization, %.2f dB as stored (%s coding)", psnr_float,
-            psnr_q, q.method == HN_ENTROPY_HUFFMAN ? "Huffman" : "arithmetic");
+    double psnr_q = NAN;
+    if (p->evaluate) {
+        HN_GOTO_FWD(psnr_data(m, &d, &psnr_q));
+        hn_logf(&lg, 2, "PSNR %.2f dB before quantization, %.2f dB as stored (%s coding)",
+                psnr_float, psnr_q, q.method == HN_ENTROPY_HUFFMAN ? "Huffman" : "arithmetic");
+    }
 
     /* the file */
     training_text(trng, sizeof trng, p, qat, tr.seconds, psnr_float, psnr_q, q.method);

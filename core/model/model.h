@@ -93,6 +93,9 @@ typedef struct hn_acts {
     float *demb, *dg1;
     float *wksp;                          /* conv workspace */
     hn_exec x;                            /* kernels, threads, workspace of the fast paths */
+    /* Rows that matter (the true extent and what it depends on; the rest is padding):
+     * rows_a[i] of stage i's input, rows_y[i] of its conv output, rows_out of the band. */
+    hn_rows rows_a[HINER_MAX_STAGES + 1], rows_y[HINER_MAX_STAGES], rows_out;
     double *prof;                         /* NULL, or seconds per layer (benchmarks):
                                              [0] conv0, [1+i] stage i, [1+n] head, each
                                              forward + backward */

@@ -172,6 +172,28 @@ hiner_status hn_acts_init(hn_acts *A, const hiner_plan *pl, int training, hn_poo
     }
 #undef TAKE
 #undef RND
+    /* rows that matter, from the true extent backwards through the receptive fields */
+    {
+        size_t hh[HINER_MAX_STAGES + 1];
+        hh[0] = (size_t)pl->embed_height;
+        for (int i = 0; i < n; i++) hh[i + 1] = hh[i] * (size_t)pl->strides[i];
+        A->rows_out.y0 = pl->pad_top;
+        A->rows_out.y1 = (size_t)pl->pad_top + pl->height;
+        hn_rows r = A->rows_out; /* the head reads one row more each side */
+        r.y0 = r.y0 > 0 ? r.y0 - 1 : 0;
+        r.y1 = r.y1 + 1 < hh[n] ? r.y1 + 1 : hh[n];
+        A->rows_a[n] = r;
+        for (int i = n - 1; i >= 0; i--) {
+            const size_t s = (size_t)pl->strides[i], P = (size_t)pl->kernels[i] / 2;
+            hn_rows y = {A->rows_a[i + 1].y0 / s, (A->rows_a[i + 1].y1 + s - 1) / s};
+            if (y.y1 > hh[i]) y.y1 = hh[i];
+            A->rows_y[i] = y;
+            A->rows_a[i + 1].y0 = y.y0 * s; /* PixelShuffle produces whole groups of rows */
+            A->rows_a[i + 1].y1 = y.y1 * s;
+            hn_rows a = {y.y0 > P ? y.y0 - P : 0, y.y1 + P < hh[i] ? y.y1 + P : hh[i]};
+            A->rows_a[i] = a;
+        }
+    }
     A->embed_len = E;
     A->x.k = k;
     A->x.pool = pool;
@@ -280,24 +302,26 @@ void hn_decoder_forward(const hn_net *net, const float *params, hn_acts *A, cons
     if (A->training && emb != A->emb) memcpy(A->emb, emb, A->embed_len * sizeof(float));
     /* 1x1 conv from the embedding, GELU */
     double t0 = A->prof ? hn_seconds() : 0;
-    hn_conv_forward(&A->x, A->z0, emb, params + net->t[HN_T_CONV0_W].off,
-                    params + net->t[HN_T_CONV0_B].off, (size_t)pl->embed_channels, h, w,
-                    (size_t)pl->widths[0], 1);
+    hn_conv_forward_rows(&A->x, A->z0, emb, params + net->t[HN_T_CONV0_W].off,
+                         params + net->t[HN_T_CONV0_B].off, (size_t)pl->embed_channels, h, w,
+                         (size_t)pl->widths[0], 1, A->rows_a[0]);
     par_gelu_fwd(&A->x, A->a[0], A->z0, (size_t)pl->widths[0] * hw);
     PROF(0);
     for (int i = 0; i < n; i++) {
         const size_t s = (size_t)pl->strides[i], k = (size_t)pl->kernels[i];
         const size_t cin = (size_t)pl->widths[i], cout = (size_t)pl->widths[i + 1];
-        hn_conv_forward(&A->x, A->ys[i], A->a[i], params + net->t[HN_T_STAGE0_W + 2 * i].off,
-                        params + net->t[HN_T_STAGE0_W + 2 * i + 1].off, cin, h, w,
-                        cout * s * s, k);
-        pixel_shuffle_gelu_forward(&A->x, A->a[i + 1], A->ys[i], cout, h, w, s);
+        hn_conv_forward_rows(&A->x, A->ys[i], A->a[i],
+                             params + net->t[HN_T_STAGE0_W + 2 * i].off,
+                             params + net->t[HN_T_STAGE0_W + 2 * i + 1].off, cin, h, w,
+                             cout * s * s, k, A->rows_y[i]);
+        pixel_shuffle_gelu_forward(&A->x, A->a[i + 1], A->ys[i], cout, h, w, s, A->rows_y[i]);
         h *= s;
         w *= s;
         PROF(1 + i);
     }
-    hn_conv_forward(&A->x, A->o, A->a[n], params + net->t[HN_T_HEAD_W(n)].off,
-                    params + net->t[HN_T_HEAD_B(n)].off, (size_t)pl->widths[n], h, w, 1, 3);
+    hn_conv_forward_rows(&A->x, A->o, A->a[n], params + net->t[HN_T_HEAD_W(n)].off,
+                         params + net->t[HN_T_HEAD_B(n)].off, (size_t)pl->widths[n], h, w, 1, 3,
+                         A->rows_out);
     tanh_out_forward(A->out, A->o, h * w);
     PROF(1 + n);
 }
@@ -316,9 +340,10 @@ void hn_decoder_backward(const hn_net *net, const float *params, float *grads, h
     tanh_out_backward(dO, A->out, A->dout, band);
     /* head conv: da_n into d0 (overwritten) */
     float *da = A->d0, *dy = A->d1;
-    hn_conv_backward(&A->x, da, 0, grads + net->t[HN_T_HEAD_W(n)].off,
-                     grads + net->t[HN_T_HEAD_B(n)].off, dO, A->a[n],
-                     params + net->t[HN_T_HEAD_W(n)].off, (size_t)pl->widths[n], h, w, 1, 3);
+    hn_conv_backward_rows(&A->x, da, 0, grads + net->t[HN_T_HEAD_W(n)].off,
+                          grads + net->t[HN_T_HEAD_B(n)].off, dO, A->a[n],
+                          params + net->t[HN_T_HEAD_W(n)].off, (size_t)pl->widths[n], h, w, 1,
+                          3, A->rows_out, A->rows_a[n]);
     PROF(1 + n);
     for (int i = n - 1; i >= 0; i--) {
         const size_t s = (size_t)pl->strides[i], k = (size_t)pl->kernels[i];
@@ -326,16 +351,21 @@ void hn_decoder_backward(const hn_net *net, const float *params, float *grads, h
         h /= s;
         w /= s;
         /* GELU and PixelShuffle in one pass: dy = unshuffle(da) * GELU'(ys) */
-        pixel_shuffle_gelu_backward(&A->x, dy, da, A->ys[i], cout, h, w, s);
+        pixel_shuffle_gelu_backward(&A->x, dy, da, A->ys[i], cout, h, w, s, A->rows_y[i]);
         /* conv: weights, bias, and the input gradient into da (overwritten) */
-        hn_conv_backward(&A->x, da, 0, grads + net->t[HN_T_STAGE0_W + 2 * i].off,
-                         grads + net->t[HN_T_STAGE0_W + 2 * i + 1].off, dy, A->a[i],
-                         params + net->t[HN_T_STAGE0_W + 2 * i].off, cin, h, w, cout * s * s,
-                         k);
+        hn_conv_backward_rows(&A->x, da, 0, grads + net->t[HN_T_STAGE0_W + 2 * i].off,
+                              grads + net->t[HN_T_STAGE0_W + 2 * i + 1].off, dy, A->a[i],
+                              params + net->t[HN_T_STAGE0_W + 2 * i].off, cin, h, w,
+                              cout * s * s, k, A->rows_y[i], A->rows_a[i]);
         PROF(1 + i);
     }
     /* GELU after conv0, then conv0 back to the embedding */
     par_gelu_bwd(&A->x, da, A->z0, (size_t)pl->widths[0] * h * w);
+    /* da is only meaningful on rows_a[0]: zero elsewhere before it is summed */
+    for (size_t c = 0; c < (size_t)pl->widths[0]; c++) {
+        memset(da + c * h * w, 0, A->rows_a[0].y0 * w * sizeof(float));
+        memset(da + (c * h + A->rows_a[0].y1) * w, 0, (h - A->rows_a[0].y1) * w * sizeof(float));
+    }
     hn_conv_backward(&A->x, A->demb, 0, grads + net->t[HN_T_CONV0_W].off,
                      grads + net->t[HN_T_CONV0_B].off, da, A->emb,
                      params + net->t[HN_T_CONV0_W].off, (size_t)pl->embed_channels, h, w,

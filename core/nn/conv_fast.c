@@ -11,6 +11,9 @@
 #include "conv_fast.h"
 
 #define KC 192            /* depth of a packed block: KC x NR floats stay in L1 */
+#ifndef KC_IND
+#define KC_IND 192        /* depth of a block of the in-place product */
+#endif
 #define MC_PANELS 8       /* MR-high panels per block of A (weight gradient) */
 
 static size_t rnd_up(size_t x, size_t m)
@@ -91,6 +94,7 @@ typedef struct ind_job {
     float *out;
     const float *bias;
     int acc, threads;
+    size_t y0, y1;        /* output rows computed */
 } ind_job;
 
 static void ind_task(void *ctx, size_t t, int thread)
@@ -99,10 +103,11 @@ static void ind_task(void *ctx, size_t t, int thread)
     const ind_job *j = ctx;
     const size_t MR = j->MR, NR = (size_t)j->k->NR, N = j->H * j->W;
     const size_t m_panels = (j->M + MR - 1) / MR;
-    for (size_t y = j->H * t / (size_t)j->threads; y < j->H * (t + 1) / (size_t)j->threads; y++) {
+    const size_t rows = j->y1 - j->y0, T = (size_t)j->threads;
+    for (size_t y = j->y0 + rows * t / T; y < j->y0 + rows * (t + 1) / T; y++) {
         const float *rowbase = j->spad + (y + j->P) * j->Wp + j->P;
-        for (size_t pc = 0; pc < j->Kd; pc += KC) {
-            const size_t kc = j->Kd - pc < KC ? j->Kd - pc : KC;
+        for (size_t pc = 0; pc < j->Kd; pc += KC_IND) {
+            const size_t kc = j->Kd - pc < KC_IND ? j->Kd - pc : KC_IND;
             const int acc = j->acc || pc > 0;
             for (size_t x0 = 0; x0 < j->W; x0 += NR) {
                 const int nv = (int)(j->W - x0 < NR ? j->W - x0 : NR);
@@ -149,7 +154,7 @@ static void pad_task(void *ctx, size_t t, int thread)
 /* The lowered product of mode 0 (forward) or 1 (input gradient), B read in place. */
 static void conv_ind(const hn_exec *x, int mode, float *out, const float *src,
                      const float *weight, const float *bias, int acc, size_t C, size_t H,
-                     size_t W, size_t OC, size_t K)
+                     size_t W, size_t OC, size_t K, hn_rows r)
 {
     const hn_kernels *k = x->k;
     const size_t P = K / 2, Wp = W + 2 * P, Hp = H + 2 * P, KK = K * K;
@@ -181,8 +186,10 @@ static void conv_ind(const hn_exec *x, int mode, float *out, const float *src,
     } else {
         spad = (float *)src; /* 1x1: the source is its own padded copy */
     }
-    ind_job j = {k, MR, k->ukr_ind[v], M, Kd, H, W, P, Wp, Ap, spad, offs, out, bias, acc, (int)T};
-    if ((size_t)j.threads > H) j.threads = (int)H;
+    ind_job j = {k, MR, k->ukr_ind[v], M, Kd, H, W, P, Wp, Ap, spad, offs, out, bias, acc,
+                 (int)T, r.y0, r.y1};
+    if ((size_t)j.threads > r.y1 - r.y0) j.threads = (int)(r.y1 - r.y0);
+    if (j.threads < 1) return;
     hn_pool_run(x->pool, (size_t)j.threads, ind_task, &j);
 }
 
@@ -198,6 +205,7 @@ typedef struct wgt_job {
     size_t scratch_stride;
     size_t Mp, Np;         /* Kd and OC rounded up to MR and NR */
     int threads;
+    size_t p0, p1;         /* the pixels summed: rows [y0, y1) of dout */
 } wgt_job;
 
 static void wgt_task(void *ctx, size_t t, int thread)
@@ -212,7 +220,9 @@ static void wgt_task(void *ctx, size_t t, int thread)
     float *Abuf = Bbuf + (size_t)KC * j->Np;
     float *rows = Abuf + (size_t)MC_PANELS * MR * KC;
     memset(Cp, 0, (j->Mp * j->Np + j->OC) * sizeof(float));
-    const size_t p_lo = j->N * t / (size_t)j->threads, p_hi = j->N * (t + 1) / (size_t)j->threads;
+    const size_t np_ = j->p1 - j->p0;
+    const size_t p_lo = j->p0 + np_ * t / (size_t)j->threads;
+    const size_t p_hi = j->p0 + np_ * (t + 1) / (size_t)j->threads;
     const size_t KK = j->K * j->K;
     const ptrdiff_t P = (ptrdiff_t)j->K / 2;
     const size_t n_panels = j->Np / NR, m_panels = j->Mp / MR;
@@ -271,6 +281,7 @@ typedef struct conv1_job {
     float bias;
     size_t C, H, W;
     int threads, mode; /* 0 forward, 1 input gradient, 2 weight gradient */
+    size_t y0, y1;     /* rows: of out (0), of dinp (1), of dout summed (2) */
 } conv1_job;
 
 static void conv1_task(void *ctx, size_t t, int thread)
@@ -278,14 +289,16 @@ static void conv1_task(void *ctx, size_t t, int thread)
     (void)thread;
     const conv1_job *j = ctx;
     const size_t T = (size_t)j->threads;
+    const size_t rows = j->y1 - j->y0;
     if (j->mode == 0) {
-        j->k->conv1_fwd(j->out, j->inp, j->w, j->bias, j->C, j->H, j->W, j->H * t / T,
-                        j->H * (t + 1) / T);
+        j->k->conv1_fwd(j->out, j->inp, j->w, j->bias, j->C, j->H, j->W, j->y0 + rows * t / T,
+                        j->y0 + rows * (t + 1) / T);
     } else if (j->mode == 1) {
-        j->k->conv1_bwd_data(j->out, j->dout, j->w, j->H, j->W, j->C * t / T, j->C * (t + 1) / T);
+        j->k->conv1_bwd_data(j->out, j->dout, j->w, j->H, j->W, j->C * t / T, j->C * (t + 1) / T,
+                             j->y0, j->y1);
     } else {
         j->k->conv1_bwd_weight(j->out, j->dout, j->inp, j->H, j->W, j->C * t / T,
-                               j->C * (t + 1) / T);
+                               j->C * (t + 1) / T, j->y0, j->y1);
     }
 }
 
@@ -333,44 +346,53 @@ static int n_threads(const hn_exec *x)
     return x->pool ? hn_pool_threads(x->pool) : 1;
 }
 
-void hn_conv_forward(const hn_exec *x, float *out, const float *inp, const float *weight,
-                     const float *bias, size_t C, size_t H, size_t W, size_t OC, size_t K)
+void hn_conv_forward_rows(const hn_exec *x, float *out, const float *inp, const float *weight,
+                          const float *bias, size_t C, size_t H, size_t W, size_t OC, size_t K,
+                          hn_rows rows)
 {
+    if (rows.y1 > H) rows.y1 = H;
+    if (rows.y0 >= rows.y1) return;
     if (OC == 1 && K == 3) {
         conv1_job c = {0};
         c.out = out, c.inp = inp, c.w = weight, c.bias = bias ? bias[0] : 0.0f;
-        c.C = C, c.H = H, c.W = W, c.mode = 0;
+        c.C = C, c.H = H, c.W = W, c.mode = 0, c.y0 = rows.y0, c.y1 = rows.y1;
         conv1_run(x, &c);
         return;
     }
-    conv_ind(x, 0, out, inp, weight, bias, 0, C, H, W, OC, K);
+    conv_ind(x, 0, out, inp, weight, bias, 0, C, H, W, OC, K, rows);
 }
 
-void hn_conv_backward(const hn_exec *x, float *dinp, int dinp_acc, float *dweight,
-                      float *dbias, const float *dout, const float *inp, const float *weight,
-                      size_t C, size_t H, size_t W, size_t OC, size_t K)
+void hn_conv_backward_rows(const hn_exec *x, float *dinp, int dinp_acc, float *dweight,
+                           float *dbias, const float *dout, const float *inp, const float *weight,
+                           size_t C, size_t H, size_t W, size_t OC, size_t K, hn_rows dout_rows,
+                           hn_rows dinp_rows)
 {
     const hn_kernels *k = x->k;
     const int T = n_threads(x);
+    if (dout_rows.y1 > H) dout_rows.y1 = H;
+    if (dinp_rows.y1 > H) dinp_rows.y1 = H;
     if (OC == 1 && K == 3) {
         conv1_job c = {0};
         c.inp = inp, c.w = weight, c.dout = dout, c.C = C, c.H = H, c.W = W;
-        c.out = dweight, c.mode = 2;
-        conv1_run(x, &c);
-        if (dinp) {
-            if (!dinp_acc) memset(dinp, 0, C * H * W * sizeof(float));
-            c.out = dinp, c.mode = 1;
+        c.out = dweight, c.mode = 2, c.y0 = dout_rows.y0, c.y1 = dout_rows.y1;
+        if (c.y0 < c.y1) conv1_run(x, &c);
+        if (dinp && dinp_rows.y0 < dinp_rows.y1) {
+            if (!dinp_acc)
+                for (size_t ch = 0; ch < C; ch++)
+                    memset(dinp + (ch * H + dinp_rows.y0) * W, 0,
+                           (dinp_rows.y1 - dinp_rows.y0) * W * sizeof(float));
+            c.out = dinp, c.mode = 1, c.y0 = dinp_rows.y0, c.y1 = dinp_rows.y1;
             conv1_run(x, &c);
         }
         if (dbias) {
             double s = 0;
-            for (size_t i = 0; i < H * W; i++) s += dout[i];
+            for (size_t i = dout_rows.y0 * W; i < dout_rows.y1 * W; i++) s += dout[i];
             dbias[0] += (float)s;
         }
         return;
     }
-    /* weight (and bias) gradient */
-    {
+    /* weight (and bias) gradient over the rows of dout that carry gradient */
+    if (dout_rows.y0 < dout_rows.y1) {
         wgt_job j;
         memset(&j, 0, sizeof j);
         j.k = k;
@@ -380,6 +402,7 @@ void hn_conv_backward(const hn_exec *x, float *dinp, int dinp_acc, float *dweigh
         j.Mp = rnd_up(j.Kd, (size_t)k->MR);
         j.Np = rnd_up(OC, (size_t)k->NR);
         j.threads = T;
+        j.p0 = dout_rows.y0 * W, j.p1 = dout_rows.y1 * W;
         j.part = x->wksp;
         j.part_stride = rnd_up(wgt_part_floats(k, C, OC, K), 16);
         j.scratch = x->wksp + (size_t)T * j.part_stride;
@@ -393,7 +416,23 @@ void hn_conv_backward(const hn_exec *x, float *dinp, int dinp_acc, float *dweigh
                 for (size_t oc = 0; oc < OC; oc++) dbias[oc] += Cp[j.Mp * j.Np + oc];
         }
     }
-    if (!dinp) return;
+    if (!dinp || dinp_rows.y0 >= dinp_rows.y1) return;
     /* input gradient: a convolution of dout with the transposed, flipped weights */
-    conv_ind(x, 1, dinp, dout, weight, NULL, dinp_acc, C, H, W, OC, K);
+    conv_ind(x, 1, dinp, dout, weight, NULL, dinp_acc, C, H, W, OC, K, dinp_rows);
+}
+
+void hn_conv_forward(const hn_exec *x, float *out, const float *inp, const float *weight,
+                     const float *bias, size_t C, size_t H, size_t W, size_t OC, size_t K)
+{
+    hn_rows all = {0, H};
+    hn_conv_forward_rows(x, out, inp, weight, bias, C, H, W, OC, K, all);
+}
+
+void hn_conv_backward(const hn_exec *x, float *dinp, int dinp_acc, float *dweight,
+                      float *dbias, const float *dout, const float *inp, const float *weight,
+                      size_t C, size_t H, size_t W, size_t OC, size_t K)
+{
+    hn_rows all = {0, H};
+    hn_conv_backward_rows(x, dinp, dinp_acc, dweight, dbias, dout, inp, weight, C, H, W, OC, K,
+                          all, all);
 }

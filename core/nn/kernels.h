@@ -40,9 +40,9 @@ typedef struct hn_kernels {
     void (*conv1_fwd)(float *out, const float *inp, const float *w, float bias, size_t C,
                       size_t H, size_t W, size_t y0, size_t y1);
     void (*conv1_bwd_data)(float *dinp, const float *dout, const float *w, size_t H, size_t W,
-                           size_t c0, size_t c1);
+                           size_t c0, size_t c1, size_t y0, size_t y1);
     void (*conv1_bwd_weight)(float *dw, const float *dout, const float *inp, size_t H,
-                             size_t W, size_t c0, size_t c1);
+                             size_t W, size_t c0, size_t c1, size_t y0, size_t y1);
 } hn_kernels;
 
 enum { HN_ISA_AUTO = 0, HN_ISA_REF = 1, HN_ISA_AVX2 = 2, HN_ISA_AVX512 = 3 };

@@ -57,6 +57,7 @@ typedef struct psg_job {
     const float *da; /* (C, H*S, W*S) gradient of the activations */
     size_t C, H, W, S;
     int threads;
+    size_t y0, y1;
 } psg_job;
 
 static void psg_fwd_task(void *ctx, size_t t, int thread)
@@ -70,7 +71,7 @@ static void psg_fwd_task(void *ctx, size_t t, int thread)
             for (size_t jj = 0; jj < S; jj++) {
                 const float *src = j->y + ((c * S + i) * S + jj) * H * W;
                 float *dst = j->a + c * H * S * OW + i * OW + jj;
-                for (size_t y = 0; y < H; y++)
+                for (size_t y = j->y0; y < j->y1; y++)
                     for (size_t x0 = 0; x0 < W; x0 += PS_CHUNK) {
                         size_t n = W - x0 < PS_CHUNK ? W - x0 : PS_CHUNK;
                         j->k->gelu_fwd(buf, src + y * W + x0, n);
@@ -90,7 +91,10 @@ static void psg_bwd_task(void *ctx, size_t t, int thread)
             for (size_t jj = 0; jj < S; jj++) {
                 const size_t plane = ((c * S + i) * S + jj) * H * W;
                 const float *src = j->da + c * H * S * OW + i * OW + jj;
-                for (size_t y = 0; y < H; y++) {
+                /* rows without gradient are zero: the conv backward reads around them */
+                memset(j->dy + plane, 0, j->y0 * W * sizeof(float));
+                memset(j->dy + plane + j->y1 * W, 0, (H - j->y1) * W * sizeof(float));
+                for (size_t y = j->y0; y < j->y1; y++) {
                     float *d = j->dy + plane + y * W;
                     const float *s = src + y * S * OW;
                     for (size_t x = 0; x < W; x++) d[x] = s[x * S];
@@ -100,17 +104,19 @@ static void psg_bwd_task(void *ctx, size_t t, int thread)
 }
 
 void pixel_shuffle_gelu_forward(const hn_exec *x, float *a, const float *y, size_t C, size_t H,
-                                size_t W, size_t S)
+                                size_t W, size_t S, hn_rows rows)
 {
-    psg_job j = {x->k, a, NULL, y, NULL, C, H, W, S, x->pool ? hn_pool_threads(x->pool) : 1};
+    psg_job j = {x->k, a, NULL, y, NULL, C, H, W, S, x->pool ? hn_pool_threads(x->pool) : 1,
+                 rows.y0, rows.y1 < H ? rows.y1 : H};
     if ((size_t)j.threads > C) j.threads = (int)C;
     hn_pool_run(x->pool, (size_t)j.threads, psg_fwd_task, &j);
 }
 
 void pixel_shuffle_gelu_backward(const hn_exec *x, float *dy, const float *da, const float *y,
-                                 size_t C, size_t H, size_t W, size_t S)
+                                 size_t C, size_t H, size_t W, size_t S, hn_rows rows)
 {
-    psg_job j = {x->k, NULL, dy, y, da, C, H, W, S, x->pool ? hn_pool_threads(x->pool) : 1};
+    psg_job j = {x->k, NULL, dy, y, da, C, H, W, S, x->pool ? hn_pool_threads(x->pool) : 1,
+                 rows.y0, rows.y1 < H ? rows.y1 : H};
     if ((size_t)j.threads > C) j.threads = (int)C;
     hn_pool_run(x->pool, (size_t)j.threads, psg_bwd_task, &j);
 }

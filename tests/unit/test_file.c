@@ -21,6 +21,7 @@ static hiner_params base_params(void)
     p.bpppb = 2.0;
     p.epochs = 60;
     p.lr = 5e-3f;
+    p.evaluate = 1;
     return p;
 }
 
