@@ -19,6 +19,19 @@
 #include <cblas.h>
 #endif
 
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Median of n timings (sorts them): robust to a preempted run on a shared machine. */
+static double median(double *t, int n)
+{
+    qsort(t, (size_t)n, sizeof *t, cmp_double);
+    return n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]);
+}
+
 static double peak_rss_mb(void)
 {
     struct rusage ru;
@@ -102,6 +115,7 @@ static int cmd_train(const char *name, int threads, int steps)
     hn_adam adam;
     adam_init(&adam);
     double t_loss = 0, t_adam = 0, t_enc = 0, total = 0;
+    double *st = hn_malloc((size_t)steps, sizeof(double));
     for (int s = -2; s < steps; s++) {
         if (s == 0) { /* after two warm-up steps */
             memset(prof, 0, sizeof prof);
@@ -130,9 +144,11 @@ static int cmd_train(const char *name, int threads, int steps)
             t_loss += t3 - t2;
             t_adam += t6 - t5;
             total += t6 - t0;
+            st[s] = t6 - t0;
         }
     }
-    const double step = total / steps;
+    const double step = median(st, steps); /* the split below is per-step means */
+    (void)total;
     const double flop = 3.0 * 2.0 * pl.forward_macs; /* forward + two backward products */
     /* what the engine ran: padding rows that do not reach the true extent are skipped */
     double run = 0.0;
@@ -160,6 +176,7 @@ static int cmd_train(const char *name, int threads, int steps)
            prof[1 + pl.n_stages] / steps * 1e3, t_enc / steps * 1e3, t_loss / steps * 1e3,
            t_adam / steps * 1e3);
     printf("  peak RSS %.0f MB\n", peak_rss_mb());
+    hn_free(st);
     return 0;
 }
 
@@ -185,11 +202,15 @@ static int cmd_decode(const char *name, int threads)
     hn_model_compute_embeddings(m);
     float *out = hn_malloc((size_t)W * H, 4);
     hiner_model_decode_band(m, 0, out);
-    double t0 = hn_seconds();
-    const int reps = 10;
-    for (int r = 0; r < reps; r++) hiner_model_decode_band(m, (uint32_t)r % C, out);
-    double t = (hn_seconds() - t0) / reps;
-    printf("decode %s threads %d: %.1f ms per band (%.0f GFLOP/s), peak RSS %.0f MB\n", name,
+    const int reps = 21;
+    double ts[21];
+    for (int r = 0; r < reps; r++) {
+        double t0 = hn_seconds();
+        hiner_model_decode_band(m, (uint32_t)r % C, out);
+        ts[r] = hn_seconds() - t0;
+    }
+    double t = median(ts, reps);
+    printf("decode %s threads %d: %.1f ms per band (median of 21; %.0f GFLOP/s), peak RSS %.0f MB\n", name,
            threads, t * 1e3, 2.0 * pl.forward_macs / t * 1e-9, peak_rss_mb());
     hiner_model_free(m);
     return 0;

@@ -14,7 +14,7 @@ echo "== sgemm (this machine, same run)"
 "$B/bench/bench_speed" sgemm $T
 OPENBLAS_CORETYPE=SkylakeX "$B/bench/bench_speed" sgemm $T
 echo "== C engine: training step and decode"
-"$B/bench/bench_speed" train pavia $T 5
+"$B/bench/bench_speed" train pavia $T 9
 "$B/bench/bench_speed" decode pavia $T
 "$B/bench/bench_speed" train small $T 50
 "$B/bench/bench_speed" decode small $T
