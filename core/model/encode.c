@@ -216,16 +216,18 @@ fail:
     return st;
 }
 
-static void training_text(char *s, size_t n, const hiner_params *p, int qat, double secs,
-                          double pf, double pq, int method)
+/* The informative TRNG record. No wall time in it: the same input, seed and thread count
+ * must give byte-identical files. */
+static void training_text(char *s, size_t n, const hiner_params *p, int qat, double pf,
+                          double pq, int method)
 {
     snprintf(s, n,
              "library=%s\nepochs=%d\nlr=%g\nwarmup=%g\nloss=%g*L1+%g*CAM\nseed=%llu\n"
-             "qat_epochs=%d\ntrain_seconds=%9.1f\ntrain_psnr=%6.2f\npsnr_quantized=%6.2f\n"
+             "threads=%d\nqat_epochs=%d\ntrain_psnr=%6.2f\npsnr_quantized=%6.2f\n"
              "entropy=%s\n",
              hiner_version_string(), p->epochs, (double)p->lr, (double)p->warmup,
-             (double)p->w_l1, (double)p->w_cam, (unsigned long long)p->seed, qat, secs, pf, pq,
-             method == HN_ENTROPY_HUFFMAN ? "huffman" : "arith");
+             (double)p->w_l1, (double)p->w_cam, (unsigned long long)p->seed, p->threads, qat, pf,
+             pq, method == HN_ENTROPY_HUFFMAN ? "huffman" : "arith");
 }
 
 typedef struct fixed_parts {
@@ -333,7 +335,7 @@ static hiner_status encode_to_buf(const hiner_cube *cube, const hiner_meta *meta
     const int paper = p->model_bytes > 0;
     uint64_t target = p->size_bytes ? p->size_bytes : (uint64_t)llround(p->bpppb * samples / 8.0);
     char trng[512];
-    training_text(trng, sizeof trng, p, 0, 0.0, 0.0, 0.0, HN_ENTROPY_ARITH);
+    training_text(trng, sizeof trng, p, 0, 0.0, 0.0, HN_ENTROPY_ARITH);
     HN_GOTO_FWD(build_fixed(&f, &d, meta));
     HN_GOTO_FWD(hn_pl_text(&f.trng, trng));
 
@@ -454,7 +456,7 @@ static hiner_status encode_to_buf(const hiner_cube *cube, const hiner_meta *meta
     }
 
     /* the file */
-    training_text(trng, sizeof trng, p, qat, tr.seconds, psnr_float, psnr_q, q.method);
+    training_text(trng, sizeof trng, p, qat, psnr_float, psnr_q, q.method);
     hn_buf_free(&f.trng);
     HN_GOTO_FWD(hn_pl_text(&f.trng, trng));
     hiner_bits bits;
