@@ -37,6 +37,10 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--entropy")) p.entropy = atoi(v), i++;
         else if (!strcmp(a, "--bits")) p.quant_bits = atoi(v), i++;
         else if (!strcmp(a, "--lr")) p.lr = (float)atof(v), i++;
+        else if (!strcmp(a, "--w-l1")) p.w_l1 = (float)atof(v), i++;
+        else if (!strcmp(a, "--w-cam")) p.w_cam = (float)atof(v), i++;
+        else if (!strcmp(a, "--w-l2")) p.w_l2 = (float)atof(v), i++;
+        else if (!strcmp(a, "--warmup")) p.warmup = (float)atof(v), i++;
         else if (!strcmp(a, "--enc-freqs")) p.enc_freqs = atoi(v), i++;
         else if (!strcmp(a, "--enc-hidden")) p.enc_hidden = atoi(v), i++;
         else if (!strcmp(a, "--min-width")) p.min_width = atoi(v), i++;

@@ -131,7 +131,7 @@ static int cmd_train(const char *name, int threads, int steps)
         hn_band_loss L;
         loss_forward(&L, A.out + off, pl.pad_width, tgt, NULL, H, W);
         memset(A.dout, 0, band * 4);
-        loss_backward(A.dout + off, pl.pad_width, &L, A.out + off, tgt, NULL, H, W, 0.5f, 0.005f);
+        loss_backward(A.dout + off, pl.pad_width, &L, A.out + off, tgt, NULL, H, W, 0.5f, 0.005f, 0.0f);
         double t3 = hn_seconds();
         hn_decoder_backward(&net, net.params, grads, &A);
         double t4 = hn_seconds();

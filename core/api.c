@@ -78,7 +78,7 @@ hiner_status hiner_params_init(hiner_params *p, int abi_version)
     memset(p, 0, sizeof *p);
     p->abi_version = HINER_ABI_VERSION;
     p->bpppb = 0.2;
-    p->epochs = 300;
+    p->epochs = -1; /* automatic */
     p->lr = 1e-3f;
     p->warmup = 0.1f;
     p->w_l1 = 0.5f;
@@ -116,13 +116,14 @@ hiner_status hiner_params_validate(const hiner_params *p)
           p->model_bytes);
     RANGE(p->bpppb > 0 || p->size_bytes > 0 || p->model_bytes > 0,
           "no size target: set bpppb, size_bytes or model_bytes");
-    RANGE(p->epochs >= 0 && p->epochs <= 100000, "epochs %d not in [0, 100000]", p->epochs);
+    RANGE(p->epochs >= -1 && p->epochs <= 100000, "epochs %d not in [-1, 100000]", p->epochs);
     RANGE(isfinite(p->lr) && p->lr > 0 && p->lr < 1, "lr %g not in (0, 1)", (double)p->lr);
     RANGE(isfinite(p->warmup) && p->warmup >= 0 && p->warmup < 1, "warmup %g not in [0, 1)",
           (double)p->warmup);
     RANGE(isfinite(p->w_l1) && p->w_l1 >= 0, "w_l1 %g is negative", (double)p->w_l1);
     RANGE(isfinite(p->w_cam) && p->w_cam >= 0, "w_cam %g is negative", (double)p->w_cam);
-    RANGE(p->w_l1 > 0 || p->w_cam > 0, "both loss weights are zero");
+    RANGE(isfinite(p->w_l2) && p->w_l2 >= 0, "w_l2 %g is negative", (double)p->w_l2);
+    RANGE(p->w_l1 > 0 || p->w_cam > 0 || p->w_l2 > 0, "every loss weight is zero");
     RANGE(p->threads >= 0 && p->threads <= 256, "threads %d not in [0, 256]", p->threads);
     RANGE(p->quant_bits >= 2 && p->quant_bits <= 16, "quant_bits %d not in [2, 16]",
           p->quant_bits);

@@ -337,10 +337,14 @@ static bool HINERParseCreationOptions(CSLConstList papszOptions, hiner_params *p
                  "BPPPB and SIZE both set: give one size target, not two");
         return false;
     }
-    nVal = psParams->epochs;
-    if (!HINERParseInt(papszOptions, "EPOCHS", 1, 100000, &nVal))
-        return false;
-    psParams->epochs = static_cast<int>(nVal);
+    const char *pszEpochs = CSLFetchNameValue(papszOptions, "EPOCHS");
+    if (pszEpochs && !EQUAL(pszEpochs, "AUTO"))
+    {
+        nVal = 0;
+        if (!HINERParseInt(papszOptions, "EPOCHS", 1, 100000, &nVal))
+            return false;
+        psParams->epochs = static_cast<int>(nVal);
+    }
     nVal = psParams->quant_bits;
     if (!HINERParseInt(papszOptions, "QUANT_BITS", 2, 16, &nVal))
         return false;
@@ -648,6 +652,7 @@ class HINERDataset final : public GDALPamDataset
     std::string m_osTargetFilename{};
     std::string m_osTempFilename{};
     VSILFILE *m_fpTemp = nullptr;
+    bool m_bTempWriteFailed = false;     /* a block did not reach the temporary file */
     CPLStringList m_aosCreationOptions{};
     GDALDataType m_eWriteType = GDT_Unknown;
 
@@ -754,6 +759,7 @@ CPLErr HINERRasterBand::IWriteBlock(int /*nBlockXOff*/, int nBlockYOff, void *pI
     if (VSIFSeekL(poGDS->m_fpTemp, nOff, SEEK_SET) != 0 ||
         VSIFWriteL(pImage, 1, nRowBytes * nRows, poGDS->m_fpTemp) != nRowBytes * nRows)
     {
+        poGDS->m_bTempWriteFailed = true;
         CPLError(CE_Failure, CPLE_FileIO, "HINER: cannot write the temporary file %s",
                  poGDS->m_osTempFilename.c_str());
         return CE_Failure;
@@ -1309,6 +1315,7 @@ struct HINERSourceReader
 struct HINERVSIWriter
 {
     VSILFILE *fp;
+    int nErrno; /* of the first failed write (disk full, file too large), else 0 */
 };
 }  // namespace
 
@@ -1326,7 +1333,12 @@ static int HINERReadBand(void *pUser, uint32_t nBand, void *pOut)
 static int HINERWrite(void *pUser, const void *pData, size_t nBytes)
 {
     auto psW = static_cast<HINERVSIWriter *>(pUser);
-    return VSIFWriteL(pData, 1, nBytes, psW->fp) == nBytes ? 0 : 1;
+    errno = 0;
+    if (VSIFWriteL(pData, 1, nBytes, psW->fp) == nBytes)
+        return 0;
+    if (psW->nErrno == 0)
+        psW->nErrno = errno ? errno : EIO;
+    return 1;
 }
 
 namespace
@@ -1404,11 +1416,18 @@ static bool HINEREncode(const char *pszFilename, GDALDataset *poSrcDS, hiner_par
         CPLError(CE_Failure, CPLE_OpenFailed, "HINER: cannot create %s", osTemp.c_str());
         return false;
     }
-    HINERVSIWriter sWriter{fp};
+    HINERVSIWriter sWriter{fp, 0};
     hiner_encode_report sReport;
     int nStatus = hiner_encode(&sCube, &oMeta.sMeta, psParams, HINERWrite, &sWriter, &sReport);
-    if (VSIFCloseL(fp) != 0 && nStatus == HINER_OK)
+    errno = 0;
+    if (VSIFCloseL(fp) != 0 && sWriter.nErrno == 0)
+        sWriter.nErrno = errno ? errno : EIO;
+    if (sWriter.nErrno != 0 && (nStatus == HINER_OK || nStatus == HINER_E_IO))
+    {
         nStatus = HINER_E_IO;
+        oLog.osLastError = CPLSPrintf("cannot write %s: %s", osTemp.c_str(),
+                                      VSIStrerror(sWriter.nErrno));
+    }
     if (nStatus == HINER_OK && VSIRename(osTemp.c_str(), pszFilename) != 0)
     {
         CPLError(CE_Failure, CPLE_FileIO, "HINER: cannot rename %s to %s", osTemp.c_str(),
@@ -1554,9 +1573,17 @@ GDALDataset *HINERDataset::Create(const char *pszFilename, int nXSize, int nYSiz
 void HINERDataset::WriteOnClose()
 {
     m_bWriteMode = true;
-    GDALPamDataset::FlushCache(true); /* blocks to the temporary file */
+    /* blocks to the temporary file; a block that did not get there (disk full) would be
+     * read back as zeros and trained on: no file rather than a wrong one */
+    GDALPamDataset::FlushCache(true);
     hiner_params sParams;
-    if (HINERParseCreationOptions(m_aosCreationOptions.List(), &sParams))
+    if (m_bTempWriteFailed)
+    {
+        CPLError(CE_Failure, CPLE_FileIO,
+                 "HINER: %s not written: the bands could not be buffered in %s",
+                 m_osTargetFilename.c_str(), m_osTempFilename.c_str());
+    }
+    else if (HINERParseCreationOptions(m_aosCreationOptions.List(), &sParams))
     {
         CPLDebug("HINER", "training on close: %s", m_osTargetFilename.c_str());
         /* the dataset reads back its own bands: IReadBlock in write mode */
@@ -1595,8 +1622,9 @@ static void HINERDriverSetCommonMetadata(GDALDriver *poDriver)
         "description='Target rate of the whole file in bits per pixel per band'/>"
         "   <Option name='SIZE' type='int' min='1' "
         "description='Target size of the whole file in bytes (instead of BPPPB)'/>"
-        "   <Option name='EPOCHS' type='int' min='1' max='100000' default='300' "
-        "description='Training passes over all bands (encoding time grows with it)'/>"
+        "   <Option name='EPOCHS' type='string' default='AUTO' "
+        "description='Training passes over all bands: an integer in [1, 100000], or AUTO "
+        "(as many as a fixed compute budget allows: small networks train longer)'/>"
         "   <Option name='QUANT_BITS' type='int' min='2' max='16' default='8' "
         "description='Weight quantization bit width the network is sized for'/>"
         "   <Option name='SEED' type='int' min='0' default='1' "

@@ -218,14 +218,14 @@ fail:
 
 /* The informative TRNG record. No wall time in it: the same input, seed and thread count
  * must give byte-identical files. */
-static void training_text(char *s, size_t n, const hiner_params *p, int qat, double pf,
-                          double pq, int method)
+static void training_text(char *s, size_t n, const hiner_params *p, int epochs, int qat,
+                          double pf, double pq, int method)
 {
     snprintf(s, n,
              "library=%s\nepochs=%d\nlr=%g\nwarmup=%g\nloss=%g*L1+%g*CAM\nseed=%llu\n"
              "threads=%d\nqat_epochs=%d\ntrain_psnr=%6.2f\npsnr_quantized=%6.2f\n"
              "entropy=%s\n",
-             hiner_version_string(), p->epochs, (double)p->lr, (double)p->warmup,
+             hiner_version_string(), epochs, (double)p->lr, (double)p->warmup,
              (double)p->w_l1, (double)p->w_cam, (unsigned long long)p->seed, p->threads, qat, pf,
              pq, method == HN_ENTROPY_HUFFMAN ? "huffman" : "arith");
 }
@@ -335,7 +335,8 @@ static hiner_status encode_to_buf(const hiner_cube *cube, const hiner_meta *meta
     const int paper = p->model_bytes > 0;
     uint64_t target = p->size_bytes ? p->size_bytes : (uint64_t)llround(p->bpppb * samples / 8.0);
     char trng[512];
-    training_text(trng, sizeof trng, p, 0, 0.0, 0.0, HN_ENTROPY_ARITH);
+    training_text(trng, sizeof trng, p, p->epochs < 0 ? 1000 : p->epochs, 0, 0.0, 0.0,
+                  HN_ENTROPY_ARITH); /* a placeholder of the final record's size */
     HN_GOTO_FWD(build_fixed(&f, &d, meta));
     HN_GOTO_FWD(hn_pl_text(&f.trng, trng));
 
@@ -380,9 +381,14 @@ static hiner_status encode_to_buf(const hiner_cube *cube, const hiner_meta *meta
     hn_rng rng;
     hn_rng_seed(&rng, p->seed);
     hn_net_init_weights(&m->net, &rng);
-    int qat = p->qat_epochs >= 0 ? p->qat_epochs : HN_AUTO_QAT(p->epochs);
+    const int epochs = hn_epochs_for(p, &plan);
+    plan.epochs = epochs;
+    int qat = p->qat_epochs >= 0 ? p->qat_epochs : HN_AUTO_QAT(epochs);
     hn_train_cfg cfg;
     hn_cfg_from_params(&cfg, p);
+    cfg.epochs = epochs;
+    hn_logf(&lg, 2, "training: %d epochs%s, then %d of fine-tuning", epochs,
+            p->epochs < 0 ? " (automatic)" : "", qat);
     cfg.progress_hi = qat ? 0.92 : 0.98;
     hiner_train_report tr;
     HN_GOTO_FWD(hn_train(m, &d, &cfg, &tr));
@@ -456,7 +462,7 @@ static hiner_status encode_to_buf(const hiner_cube *cube, const hiner_meta *meta
     }
 
     /* the file */
-    training_text(trng, sizeof trng, p, qat, psnr_float, psnr_q, q.method);
+    training_text(trng, sizeof trng, p, epochs, qat, psnr_float, psnr_q, q.method);
     hn_buf_free(&f.trng);
     HN_GOTO_FWD(hn_pl_text(&f.trng, trng));
     hiner_bits bits;

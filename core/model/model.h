@@ -15,6 +15,18 @@ HN_HIDDEN hiner_status hn_plan_make(const hiner_params *p, uint32_t W, uint32_t 
 /* Entropy-coded bits per weight quantized at b bits, for sizing a network before it is
  * trained (the rate control corrects the rest after training). */
 #define HN_BETA(b) ((double)(b) - 1.0)
+/* Epochs when the params leave them automatic: a deterministic compute budget. A step is
+ * modelled as HN_STEP_FIXED seconds plus forward + backward multiply-adds at HN_STEP_MACS
+ * per second (this machine's figures for small decoders); the budget is HN_TRAIN_BUDGET
+ * seconds of such steps. Small networks train long, large ones within the time. */
+#define HN_TRAIN_BUDGET 360.0
+#define HN_STEP_FIXED 1.5e-3
+#define HN_STEP_MACS 1.0e11
+#define HN_EPOCHS_MIN 50
+#define HN_EPOCHS_MAX 3000
+HN_HIDDEN int hn_auto_epochs(const hiner_plan *pl);
+/* The params' epochs, resolving automatic (-1) for a plan. */
+HN_HIDDEN int hn_epochs_for(const hiner_params *p, const hiner_plan *pl);
 /* Quantization-aware fine-tuning epochs when the params leave it automatic. */
 #define HN_AUTO_QAT(epochs) ((epochs) >= 20 ? (epochs) / 20 : 0)
 /* Compact spectral encoder defaults of the file format. */
@@ -155,7 +167,7 @@ HN_HIDDEN double hn_lambda_of(double wl, int has_wl, double lo, double scale);
 /* ---- train.c ---- */
 typedef struct hn_train_cfg {
     int epochs;
-    float lr, warmup, w_l1, w_cam;
+    float lr, warmup, w_l1, w_cam, w_l2;
     uint64_t seed;
     int threads;
     /* quantization-aware training: per tensor bits (0 = not quantized) and mode (0/1) of

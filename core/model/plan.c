@@ -292,5 +292,23 @@ hiner_status hiner_plan_compute(const hiner_params *p, uint32_t width, uint32_t 
     HN_CHECK(!p || !out, HINER_E_INVALID_ARG);
     HN_FORWARD(hiner_params_validate(p));
     const hn_log lg = {p->log, p->log_user};
-    return hn_plan_make(p, width, height, bands, out, &lg);
+    HN_FORWARD(hn_plan_make(p, width, height, bands, out, &lg));
+    out->epochs = hn_epochs_for(p, out);
+    return HINER_OK;
+}
+
+int hn_auto_epochs(const hiner_plan *pl)
+{
+    /* multiply-adds actually run: padding rows that never reach the image are skipped */
+    double macs = pl->forward_macs * (double)pl->height / (double)pl->pad_height;
+    double step = HN_STEP_FIXED + 3.0 * macs / HN_STEP_MACS;
+    double e = HN_TRAIN_BUDGET / ((double)pl->bands * step);
+    if (e < HN_EPOCHS_MIN) e = HN_EPOCHS_MIN;
+    if (e > HN_EPOCHS_MAX) e = HN_EPOCHS_MAX;
+    return (int)e;
+}
+
+int hn_epochs_for(const hiner_params *p, const hiner_plan *pl)
+{
+    return p->epochs >= 0 ? p->epochs : hn_auto_epochs(pl);
 }

@@ -20,7 +20,7 @@ typedef struct trainer {
     float *wq;       /* fake-quantized weights (QAT), or NULL */
     hn_adam adam;
     uint32_t *order; /* band order of the current epoch */
-    float w_l1, w_cam;
+    float w_l1, w_cam, w_l2;
 } trainer;
 
 static void trainer_free(trainer *t)
@@ -72,7 +72,7 @@ static void train_step(trainer *t, const hn_train_cfg *cfg, uint32_t b, float lr
     loss_forward(L, A->out + off, pl->pad_width, tgt, vb, pl->height, pl->width);
     memset(A->dout, 0, band * sizeof(float));
     loss_backward(A->dout + off, pl->pad_width, L, A->out + off, tgt, vb, pl->height, pl->width,
-                  t->w_l1, t->w_cam);
+                  t->w_l1, t->w_cam, t->w_l2);
     hn_decoder_backward(&m->net, w, t->grads, A);
     hn_encoder_backward(&m->net, w, t->grads, A);
     adam_update(&t->adam, m->net.params, t->grads, t->adam_m, t->adam_v, m->net.n_params, lr);
@@ -103,6 +103,7 @@ hiner_status hn_train(hiner_model *m, const hn_data *d, const hn_train_cfg *cfg,
     adam_init(&t.adam);
     t.w_l1 = cfg->w_l1;
     t.w_cam = cfg->w_cam;
+    t.w_l2 = cfg->w_l2;
     hn_gemm_set_threads(cfg->threads > 0 ? cfg->threads : 1);
     hn_rng rng;
     hn_rng_seed(&rng, cfg->seed ^ 0x5eedba5eULL);
@@ -127,7 +128,7 @@ hiner_status hn_train(hiner_model *m, const hn_data *d, const hn_train_cfg *cfg,
             float lr = lr_schedule(step, total, cfg->lr, cfg->warmup);
             train_step(&t, cfg, t.order[i], lr, &L);
             if (L.n) {
-                sum_loss += cfg->w_l1 * L.l1 + cfg->w_cam * L.cam;
+                sum_loss += cfg->w_l1 * L.l1 + cfg->w_cam * L.cam + cfg->w_l2 * L.mse;
                 sum_psnr += -10.0 * log10(L.mse > 1e-12 ? L.mse : 1e-12);
                 counted++;
             }
@@ -189,6 +190,7 @@ void hn_cfg_from_params(hn_train_cfg *cfg, const hiner_params *p)
     cfg->warmup = p->warmup;
     cfg->w_l1 = p->w_l1;
     cfg->w_cam = p->w_cam;
+    cfg->w_l2 = p->w_l2;
     cfg->seed = p->seed;
     cfg->threads = p->threads;
     cfg->progress = p->progress;
@@ -222,6 +224,7 @@ hiner_status hiner_train(const hiner_cube *cube, const hiner_params *p, hiner_mo
     hn_log_plan(&lg, &plan);
     hn_train_cfg cfg;
     hn_cfg_from_params(&cfg, p);
+    cfg.epochs = hn_epochs_for(p, &plan);
     HN_GOTO_FWD(hn_train(m, &d, &cfg, report));
     HN_GOTO_FWD(hn_model_compute_embeddings(m));
     m->has_encoder = 1;

@@ -1,6 +1,6 @@
 /*
  * loss.c - the per-band reconstruction loss of HINER (paper Eq. 4): w_l1 * L1 + w_cam * CAM,
- * where CAM, the Content Angle Mapper, is the angle in degrees between the flattened
+ * plus an optional w_l2 * MSE (the PSNR's own error, not in the paper), where CAM, the Content Angle Mapper, is the angle in degrees between the flattened
  * decoded band and the original. Only the true extent counts (never the padding), and
  * within it only valid pixels (NoData and NaN masked out). Sums are in double.
  */
@@ -48,10 +48,11 @@ void loss_forward(hn_band_loss *L, const float *pred, size_t pstride, const floa
 
 void loss_backward(float *dpred, size_t pstride, const hn_band_loss *L, const float *pred,
                    const float *target, const uint8_t *mask, size_t H, size_t W, float w_l1,
-                   float w_cam)
+                   float w_cam, float w_l2)
 {
     if (L->n == 0) return;
     const double kl1 = (double)w_l1 / (double)L->n;
+    const double kl2 = 2.0 * (double)w_l2 / (double)L->n; /* d mean (p - g)^2 / dp */
     /* CAM: d theta/dp_i = -(180/pi) / sqrt(1 - c^2) * (g_i / (|p||g|) - c p_i / |p|^2) */
     double ka = 0, kb = 0;
     if (w_cam != 0.0f && L->pp > 0 && L->gg > 0) {
@@ -72,7 +73,7 @@ void loss_backward(float *dpred, size_t pstride, const hn_band_loss *L, const fl
             if (m && !m[x]) continue;
             double d = (double)p[x] - g[x];
             double sgn = d > 0 ? 1.0 : (d < 0 ? -1.0 : 0.0);
-            dp[x] += (float)(kl1 * sgn + ka * g[x] + kb * p[x]);
+            dp[x] += (float)(kl1 * sgn + kl2 * d + ka * g[x] + kb * p[x]);
         }
     }
 }

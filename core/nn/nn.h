@@ -98,10 +98,10 @@ typedef struct hn_band_loss {
 } hn_band_loss;
 HN_HIDDEN void loss_forward(hn_band_loss *L, const float *pred, size_t pstride,
                             const float *target, const uint8_t *mask, size_t H, size_t W);
-/* dpred += d(w_l1 * L1 + w_cam * CAM)/dpred, over the true extent. */
+/* dpred += d(w_l1 * L1 + w_cam * CAM + w_l2 * MSE)/dpred, over the true extent. */
 HN_HIDDEN void loss_backward(float *dpred, size_t pstride, const hn_band_loss *L,
                              const float *pred, const float *target, const uint8_t *mask,
-                             size_t H, size_t W, float w_l1, float w_cam);
+                             size_t H, size_t W, float w_l1, float w_cam, float w_l2);
 
 /* ---- Adam (adam.c), PyTorch's update with bias correction, no weight decay ---- */
 typedef struct hn_adam {
@@ -114,5 +114,32 @@ HN_HIDDEN void adam_update(hn_adam *a, float *params, const float *grads, float 
                            size_t n, float lr);
 /* Warm-up from 0.1 * base over the first `warmup` fraction of steps, then cosine to 0. */
 HN_HIDDEN float lr_schedule(uint64_t step, uint64_t total, float base, float warmup);
+
+/* ---- LayerNorm over the last axis (layernorm.c), PyTorch semantics, eps 1e-5 ----
+ * inp, out are (R,D); weight, bias (D); mean, rstd (R) are saved for the backward. */
+HN_HIDDEN void layernorm_forward(float *out, float *mean, float *rstd, const float *inp,
+                                 const float *weight, const float *bias, size_t R, size_t D);
+HN_HIDDEN void layernorm_backward(float *dinp, float *dweight, float *dbias, const float *dout,
+                                  const float *inp, const float *weight, const float *mean,
+                                  const float *rstd, size_t R, size_t D);
+
+/* ---- multi-head self-attention core (attention.c): O = softmax(Q K^T / sqrt(HS)) V ----
+ * qkv is (B,N,3*NH*HS) packed [q | k | v] with head h in columns h*HS.. of each part
+ * (PyTorch's chunk(3) then 'b n (h d) -> b h n d'); out is (B,N,NH*HS); att (B,NH,N,N)
+ * holds the probabilities for the backward pass. */
+HN_HIDDEN void attention_forward(float *out, float *att, const float *qkv, size_t B, size_t N,
+                                 size_t NH, size_t HS);
+/* dqkv (B,N,3*NH*HS) += ...; wksp holds N*N floats. */
+HN_HIDDEN void attention_backward(float *dqkv, const float *dout, const float *qkv,
+                                  const float *att, size_t B, size_t N, size_t NH, size_t HS,
+                                  float *wksp);
+
+/* ---- softmax cross-entropy (xent.c) ----
+ * logits, probs are (B,K), targets (B) in [0,K). Returns sum_b -log p_b[target]. */
+HN_HIDDEN double crossentropy_forward(float *probs, const float *logits, const int32_t *targets,
+                                      size_t B, size_t K);
+/* dlogits += scale * (probs - onehot(targets)). */
+HN_HIDDEN void crossentropy_backward(float *dlogits, const float *probs, const int32_t *targets,
+                                     size_t B, size_t K, float scale);
 
 #endif /* HINER_NN_H */

@@ -227,7 +227,7 @@ typedef struct {
     float *pred, *tgt;
     uint8_t *mask;
     size_t H, W, stride;
-    float wl1, wcam;
+    float wl1, wcam, wl2;
 } loss_ctx;
 
 static double loss_f(void *vc)
@@ -235,7 +235,7 @@ static double loss_f(void *vc)
     loss_ctx *c = vc;
     hn_band_loss L;
     loss_forward(&L, c->pred, c->stride, c->tgt, c->mask, c->H, c->W);
-    return c->wl1 * L.l1 + c->wcam * L.cam;
+    return c->wl1 * L.l1 + c->wcam * L.cam + c->wl2 * L.mse;
 }
 
 static void test_loss(void)
@@ -263,19 +263,20 @@ static void test_loss(void)
     double cam = acos(dot / sqrt(pp * gg)) * 180.0 / 3.14159265358979323846;
     CHECK_MSG(n == L.n && fabs(l1 / n - L.l1) < 1e-12 && fabs(cam - L.cam) < 1e-9,
               "loss forward l1 %g/%g cam %g/%g", L.l1, l1 / n, L.cam, cam);
-    for (int which = 0; which < 3; which++) {
-        c.wl1 = which == 1 ? 0.0f : 0.5f;
-        c.wcam = which == 0 ? 0.0f : 0.005f;
+    for (int which = 0; which < 4; which++) {
+        c.wl1 = which == 1 || which == 3 ? 0.0f : 0.5f;
+        c.wcam = which == 0 || which == 3 ? 0.0f : 0.005f;
+        c.wl2 = which == 3 ? 1.0f : 0.0f;
         float *g = zeros(np);
         loss_forward(&L, c.pred, c.stride, c.tgt, c.mask, c.H, c.W);
-        loss_backward(g, c.stride, &L, c.pred, c.tgt, c.mask, c.H, c.W, c.wl1, c.wcam);
+        loss_backward(g, c.stride, &L, c.pred, c.tgt, c.mask, c.H, c.W, c.wl1, c.wcam, c.wl2);
         /* outside the true extent and at masked pixels the gradient is exactly zero */
         int leak = 0;
         for (size_t y = 0; y < c.H; y++)
             for (size_t x = 0; x < c.stride; x++)
                 if ((x >= c.W || !c.mask[y * c.W + x]) && g[y * c.stride + x] != 0.0f) leak++;
         CHECK_MSG(leak == 0, "%d gradients outside the valid extent", leak);
-        const char *nm[] = {"loss L1 fd", "loss CAM fd", "loss L1+CAM fd"};
+        const char *nm[] = {"loss L1 fd", "loss CAM fd", "loss L1+CAM fd", "loss MSE fd"};
         /* eps 1e-4: smaller than any |p - g| here, so L1 has no kink inside the probe */
         fd_check(nm[which], loss_f, &c, c.pred, g, np, 1e-4f, 2e-4, 1e-2, 400);
         hn_free(g);
@@ -284,7 +285,7 @@ static void test_loss(void)
     memset(c.tgt, 0, c.H * c.W * sizeof(float));
     loss_forward(&L, c.pred, c.stride, c.tgt, NULL, c.H, c.W);
     float *g = zeros(np);
-    loss_backward(g, c.stride, &L, c.pred, c.tgt, NULL, c.H, c.W, 0.0f, 1.0f);
+    loss_backward(g, c.stride, &L, c.pred, c.tgt, NULL, c.H, c.W, 0.0f, 1.0f, 0.0f);
     CHECK(L.cam == 0.0 && !isnan(g[0]) && g[0] == 0.0f);
     hn_free(g), hn_free(c.pred), hn_free(c.tgt), free(c.mask);
 }

@@ -79,7 +79,7 @@ static void run(const char *what, float wl1, float wcam, double rel)
     size_t off = (size_t)pl.pad_top * pl.pad_width + pl.pad_left;
     memset(c.A.dout, 0, band * sizeof(float));
     loss_backward(c.A.dout + off, pl.pad_width, &L, c.A.out + off, tgt, mask, pl.height,
-                  pl.width, wl1, wcam);
+                  pl.width, wl1, wcam, 0.0f);
     hn_decoder_backward(&c.net, c.net.params, g, &c.A);
     hn_encoder_backward(&c.net, c.net.params, g, &c.A);
 
