@@ -175,7 +175,7 @@ int main(void)
 
     /* 7. bad parameters are refused before any work */
     p = tiny_params();
-    p.epochs = -1;
+    p.epochs = -2; /* -1 means automatic */
     CHECK(hiner_train(&cube, &p, &mn, NULL) == HINER_E_INVALID_ARG);
     p = tiny_params();
     p.lr = NAN;
