@@ -149,14 +149,17 @@ static GDALDataType HINERTypeToGDAL(hiner_dtype eDT)
     return GDT_Float32;
 }
 
-/* The shortest decimal that parses back to exactly dfVal (as libhiner stores it). */
+/* The shortest decimal that parses back to exactly dfVal, without an exponent between
+ * 1e-4 and 1e15 (640, not 6.4e+02), as libhiner stores it. */
 static std::string HINERFormatDouble(double dfVal)
 {
     char szBuf[40];
+    const double dfAbs = std::fabs(dfVal);
+    const bool bPlain = dfAbs == 0 || (dfAbs >= 1e-4 && dfAbs < 1e15);
     for (int nPrec = 1; nPrec <= 17; nPrec++)
     {
         CPLsnprintf(szBuf, sizeof(szBuf), "%.*g", nPrec, dfVal);
-        if (CPLAtof(szBuf) == dfVal)
+        if (CPLAtof(szBuf) == dfVal && (!bPlain || strchr(szBuf, 'e') == nullptr))
             break;
     }
     return szBuf;
@@ -658,6 +661,7 @@ class HINERDataset final : public GDALPamDataset
 
     const GByte *GetBand(int nBand);
     void WriteOnClose();
+    static GDALDataset *OpenInternal(GDALOpenInfo *poOpenInfo);
 
   public:
     HINERDataset();
@@ -1085,6 +1089,20 @@ static void HINERSetWavelengthItems(GDALRasterBand *poBand, double dfWL, double 
 
 GDALDataset *HINERDataset::Open(GDALOpenInfo *poOpenInfo)
 {
+    try
+    {
+        return OpenInternal(poOpenInfo);
+    }
+    catch (const std::exception &e)
+    {
+        CPLError(CE_Failure, CPLE_AppDefined, "HINER: cannot open %s: %s",
+                 poOpenInfo->pszFilename, e.what());
+        return nullptr;
+    }
+}
+
+GDALDataset *HINERDataset::OpenInternal(GDALOpenInfo *poOpenInfo)
+{
     if (!Identify(poOpenInfo) || poOpenInfo->fpL == nullptr)
         return nullptr;
     if (poOpenInfo->eAccess == GA_Update)
@@ -1292,7 +1310,16 @@ GDALDataset *HINERDataset::Open(GDALOpenInfo *poOpenInfo)
     hiner_model_set_threads(poDS->m_poModel.get(), nThreads);
 
     poDS->SetDescription(poOpenInfo->pszFilename);
-    poDS->TryLoadXML(poOpenInfo->GetSiblingFiles());
+    if (bInterp)
+    {
+        /* the .aux.xml beside the file describes the stored bands: a view at other
+         * wavelengths must neither read nor overwrite it */
+        poDS->nPamFlags |= GPF_DISABLED;
+    }
+    else
+    {
+        poDS->TryLoadXML(poOpenInfo->GetSiblingFiles());
+    }
     poDS->oOvManager.Initialize(poDS.get(), poOpenInfo->pszFilename,
                                 poOpenInfo->GetSiblingFiles());
     return poDS.release();

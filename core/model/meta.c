@@ -3,6 +3,7 @@
  * WAVE): an owned copy that outlives the caller's strings, and the serialisation of each
  * chunk's record before the text coder compresses it.
  */
+#include <locale.h>
 #include <math.h>
 
 #include "../codec/codec.h"
@@ -10,6 +11,13 @@
 
 /* Longest string a reader accepts inside a record (a CRS WKT is a few KB). */
 #define MAX_STR ((size_t)1 << 24)
+/* Memory the metadata read from one file may take (strings, items, GCPs, per-band arrays).
+ * Records are at most 64 MiB of text each, but a record can name far more memory than its
+ * size: one band column's domain and key are copied for every band that has the item, so
+ * 128 KB of text would make 500 MB. Real metadata takes kilobytes. */
+#define MAX_STORE ((size_t)128 << 20)
+/* What an allocation of n bytes costs with the allocator's header and rounding. */
+#define ALLOC_COST(n) (((n) + 16 + 15) & ~(size_t)15)
 
 struct hn_meta_store {
     hiner_meta view;    /* what hiner_model_meta hands out; points into the fields below */
@@ -21,13 +29,15 @@ struct hn_meta_store {
     hiner_meta_item *items;
     uint32_t n_items, cap_items;
     double *fwhm;
+    size_t bytes;       /* charged against MAX_STORE while reading */
+    int over;           /* a charge went over MAX_STORE */
 };
 
 static char *dup_str(const char *s)
 {
     if (!s) return NULL;
     size_t n = strlen(s);
-    char *d = hn_malloc(n + 1, 1);
+    char *d = malloc(n + 1); /* not hn_malloc: its 64-byte alignment would triple small strings */
     if (d) memcpy(d, s, n + 1);
     return d;
 }
@@ -65,6 +75,40 @@ hn_meta_store *hn_meta_store_new(uint32_t bands)
     return s;
 }
 
+/* Counts n bytes against MAX_STORE before they are allocated; 0 (and `over` set) beyond. */
+static int charge(hn_meta_store *s, size_t n)
+{
+    size_t c = n > MAX_STORE ? MAX_STORE + 1 : ALLOC_COST(n);
+    if (s->over || c > MAX_STORE - s->bytes) {
+        s->over = 1;
+        return 0;
+    }
+    s->bytes += c;
+    return 1;
+}
+
+/* The status of a string or array the reader could not get. */
+static hiner_status why(const hn_rd *r, const hn_meta_store *s)
+{
+    return s->over ? HINER_E_LIMIT : r->overrun ? HINER_E_CORRUPT : HINER_E_NOMEM;
+}
+
+/* A copy of s charged to the store (band items' domain and key). */
+static char *dup_charged(hn_meta_store *st, const char *s)
+{
+    return charge(st, strlen(s) + 1) ? dup_str(s) : NULL;
+}
+
+/* hn_rd_str, charged to the store. */
+static char *rd_str(hn_rd *r, hn_meta_store *s)
+{
+    hn_rd t = *r; /* peek at the length */
+    uint64_t n = hn_rd_uvar(&t);
+    if (!t.overrun && n <= MAX_STR && n <= hn_rd_left(&t) && !charge(s, (size_t)n + 64))
+        return NULL;
+    return hn_rd_str(r, MAX_STR);
+}
+
 /* Rebuilds the public view after the fields changed. */
 static void refresh_view(hn_meta_store *s)
 {
@@ -91,6 +135,12 @@ static hiner_status add_item(hn_meta_store *s, int32_t band, char *domain, char 
     if (!domain || !key || !value) goto fail;
     if (s->n_items == s->cap_items) {
         uint32_t cap = s->cap_items ? 2 * s->cap_items : 16;
+        if (!charge(s, (size_t)cap * sizeof *s->items)) {
+            hn_free(domain);
+            hn_free(key);
+            hn_free(value);
+            return HINER_E_LIMIT;
+        }
         hiner_meta_item *it = realloc(s->items, cap * sizeof *it);
         if (!it) goto fail;
         s->items = it;
@@ -151,23 +201,24 @@ hiner_status hn_geo_parse(hn_rd *r, hn_meta_store *s)
         for (int i = 0; i < 6; i++) s->view.geotransform[i] = hn_rd_f64(r);
     }
     if (flags & 2) {
-        s->crs = hn_rd_str(r, MAX_STR);
-        HN_CHECK(!s->crs, r->overrun ? HINER_E_CORRUPT : HINER_E_NOMEM);
+        s->crs = rd_str(r, s);
+        HN_CHECK(!s->crs, why(r, s));
     }
     if (flags & 4) {
         uint64_t n = hn_rd_uvar(r);
         /* each GCP takes at least 42 bytes: a count beyond what remains is corrupt */
         HN_CHECK(r->overrun || n == 0 || n > hn_rd_left(r) / 42, HINER_E_CORRUPT);
-        s->gcp_crs = hn_rd_str(r, MAX_STR);
-        HN_CHECK(!s->gcp_crs, r->overrun ? HINER_E_CORRUPT : HINER_E_NOMEM);
+        s->gcp_crs = rd_str(r, s);
+        HN_CHECK(!s->gcp_crs, why(r, s));
+        HN_CHECK(!charge(s, (size_t)n * sizeof(hiner_gcp)), HINER_E_LIMIT);
         s->gcps = hn_calloc((size_t)n, sizeof(hiner_gcp));
         HN_CHECK(!s->gcps, HINER_E_NOMEM);
         for (uint64_t i = 0; i < n; i++) {
             hiner_gcp *g = &s->gcps[i];
-            g->id = hn_rd_str(r, MAX_STR);
-            g->info = hn_rd_str(r, MAX_STR);
+            g->id = rd_str(r, s);
+            g->info = g->id ? rd_str(r, s) : NULL;
             s->view.n_gcps = (uint32_t)(i + 1); /* so that free releases what was read */
-            HN_CHECK(!g->id || !g->info, r->overrun ? HINER_E_CORRUPT : HINER_E_NOMEM);
+            HN_CHECK(!g->id || !g->info, why(r, s));
             g->pixel = hn_rd_f64(r);
             g->line = hn_rd_f64(r);
             g->x = hn_rd_f64(r);
@@ -188,7 +239,8 @@ static void put_z(hn_buf *b, const char *s) /* NUL-terminated */
     hn_buf_u8(b, 0);
 }
 
-static char *get_z(hn_rd *r) /* a NUL-terminated string out of the record */
+/* A NUL-terminated string out of the record, charged to the store. */
+static char *get_z(hn_rd *r, hn_meta_store *st)
 {
     const uint8_t *z = memchr(r->p, 0, hn_rd_left(r));
     if (!z) {
@@ -197,7 +249,8 @@ static char *get_z(hn_rd *r) /* a NUL-terminated string out of the record */
         return NULL;
     }
     size_t n = (size_t)(z - r->p);
-    char *s = hn_malloc(n + 1, 1);
+    if (!charge(st, n + 1)) return NULL;
+    char *s = malloc(n + 1);
     if (!s) return NULL;
     memcpy(s, r->p, n + 1);
     r->p = z + 1;
@@ -249,7 +302,7 @@ void hn_metarec_serialize(hn_buf *b, const hiner_meta *m, uint32_t bands)
                 same(m->items[j].key, it->key))
                 done[j] = 1;
     }
-    memset(done, 0, n);
+    if (done) memset(done, 0, n); /* memset(NULL, 0, 0) is undefined */
     hn_buf_uvar(b, ncol);
     size_t pb = ((size_t)bands + 7) / 8;
     uint8_t *pres = calloc(pb ? pb : 1, 1);
@@ -286,22 +339,24 @@ hiner_status hn_metarec_parse(hn_rd *r, hn_meta_store *s)
     uint64_t nds = hn_rd_uvar(r);
     HN_CHECK(r->overrun || nds > hn_rd_left(r) / 3, HINER_E_CORRUPT);
     for (uint64_t i = 0; i < nds; i++) {
-        char *d = get_z(r), *k = get_z(r), *v = get_z(r);
-        if (r->overrun) {
+        char *d = get_z(r, s), *k = get_z(r, s), *v = get_z(r, s);
+        if (!d || !k || !v) {
             hn_free(d), hn_free(k), hn_free(v);
-            return HINER_E_CORRUPT;
+            return why(r, s);
         }
         HN_FORWARD(add_item(s, -1, d, k, v));
     }
     if (hn_rd_u8(r)) {
+        HN_CHECK(!charge(s, (size_t)bands * sizeof(char *)), HINER_E_LIMIT);
         s->desc = hn_calloc(bands, sizeof(char *));
         HN_CHECK(!s->desc, HINER_E_NOMEM);
         for (uint32_t k = 0; k < bands; k++) {
-            s->desc[k] = get_z(r);
-            HN_CHECK(!s->desc[k], r->overrun ? HINER_E_CORRUPT : HINER_E_NOMEM);
+            s->desc[k] = get_z(r, s);
+            HN_CHECK(!s->desc[k], why(r, s));
         }
     }
     if (hn_rd_u8(r)) {
+        HN_CHECK(!charge(s, (size_t)bands * sizeof(int)), HINER_E_LIMIT);
         s->color = hn_calloc(bands, sizeof(int));
         HN_CHECK(!s->color, HINER_E_NOMEM);
         for (uint32_t k = 0; k < bands; k++) s->color[k] = hn_rd_u8(r);
@@ -310,19 +365,21 @@ hiner_status hn_metarec_parse(hn_rd *r, hn_meta_store *s)
     size_t pb = ((size_t)bands + 7) / 8;
     HN_CHECK(r->overrun || ncol > hn_rd_left(r) / (2 + pb), HINER_E_CORRUPT);
     for (uint64_t c = 0; c < ncol; c++) {
-        char *d = get_z(r), *k = get_z(r);
+        char *d = get_z(r, s), *k = get_z(r, s);
         const uint8_t *pres = r->p;
-        if (r->overrun || !d || !k || hn_rd_left(r) < pb) {
+        if (!d || !k || hn_rd_left(r) < pb) {
+            hiner_status st = !d || !k ? why(r, s) : HINER_E_CORRUPT;
             hn_free(d), hn_free(k);
-            return HINER_E_CORRUPT;
+            return st;
         }
         r->p += pb;
         for (uint32_t bnd = 0; bnd < bands; bnd++) {
             if (!(pres[bnd / 8] & (1u << (bnd % 8)))) continue;
-            char *v = get_z(r);
-            hiner_status st = r->overrun ? HINER_E_CORRUPT
-                                         : add_item(s, (int32_t)bnd, dup_str(d), dup_str(k), v);
-            if (r->overrun) hn_free(v);
+            char *v = get_z(r, s);
+            hiner_status st = !v ? why(r, s)
+                                 : add_item(s, (int32_t)bnd, dup_charged(s, d),
+                                            dup_charged(s, k), v);
+            if (st == HINER_E_NOMEM && s->over) st = HINER_E_LIMIT;
             if (st != HINER_OK) {
                 hn_free(d), hn_free(k);
                 return st;
@@ -338,54 +395,96 @@ hiner_status hn_metarec_parse(hn_rd *r, hn_meta_store *s)
 
 /* ---- WAVE ---- */
 
-/* The shortest decimal that parses back to exactly v. */
+/* The numbers are C-locale decimals whatever the process's locale: an application that
+ * runs with the user's (QGIS, any Qt program) would otherwise write 412.5 as "412,5" and
+ * fail to read "412.5". The conversions run under the C locale for this thread only. */
+typedef struct c_numeric {
+    locale_t c, old;
+} c_numeric;
+
+static void c_numeric_begin(c_numeric *n)
+{
+    n->c = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
+    n->old = n->c ? uselocale(n->c) : (locale_t)0;
+}
+
+static void c_numeric_end(c_numeric *n)
+{
+    if (!n->c) return;
+    uselocale(n->old);
+    freelocale(n->c);
+}
+
+/* The shortest decimal that parses back to exactly v, without an exponent between 1e-4
+ * and 1e15 (640, not 6.4e+02). */
 static void put_double(hn_buf *b, double v)
 {
     char s[40];
+    const double a = fabs(v);
+    const int plain = a == 0 || (a >= 1e-4 && a < 1e15);
     for (int prec = 1; prec <= 17; prec++) {
         snprintf(s, sizeof s, "%.*g", prec, v);
-        if (strtod(s, NULL) == v) break;
+        if (strtod(s, NULL) == v && (!plain || !strchr(s, 'e'))) break;
     }
+    for (char *c = s; *c; c++) /* when the C locale could not be had */
+        if (*c == ',') *c = '.';
     put_z(b, s);
 }
 
 void hn_wave_serialize(hn_buf *b, const char *units, const double *wl, const double *fwhm,
                        uint32_t bands)
 {
+    c_numeric cn;
+    c_numeric_begin(&cn);
     put_z(b, units);
     for (uint32_t k = 0; k < bands; k++) put_double(b, wl[k]);
     put_z(b, fwhm ? "1" : "0");
     for (uint32_t k = 0; fwhm && k < bands; k++) put_double(b, fwhm[k]);
+    c_numeric_end(&cn);
 }
 
-static hiner_status get_double(hn_rd *r, double *v)
+static hiner_status get_double(hn_rd *r, hn_meta_store *st, double *v)
 {
-    char *s = get_z(r);
-    HN_CHECK(!s, r->overrun ? HINER_E_CORRUPT : HINER_E_NOMEM);
+    char *s = get_z(r, st);
+    HN_CHECK(!s, why(r, st));
     char *end;
     *v = strtod(s, &end);
+    if (*end == ',') { /* written by libhiner 0.1.0 under a decimal-comma locale */
+        *end = '.';
+        *v = strtod(s, &end);
+    }
     int ok = end != s && *end == 0 && isfinite(*v);
     hn_free(s);
     HN_CHECK(!ok, HINER_E_CORRUPT);
     return HINER_OK;
 }
 
-hiner_status hn_wave_parse(hn_rd *r, hn_meta_store *s, double *wl)
+static hiner_status wave_parse(hn_rd *r, hn_meta_store *s, double *wl)
 {
-    s->units = get_z(r);
-    HN_CHECK(!s->units, r->overrun ? HINER_E_CORRUPT : HINER_E_NOMEM);
-    for (uint32_t k = 0; k < s->bands; k++) HN_FORWARD(get_double(r, &wl[k]));
-    char *has = get_z(r);
-    HN_CHECK(!has, r->overrun ? HINER_E_CORRUPT : HINER_E_NOMEM);
+    s->units = get_z(r, s);
+    HN_CHECK(!s->units, why(r, s));
+    for (uint32_t k = 0; k < s->bands; k++) HN_FORWARD(get_double(r, s, &wl[k]));
+    char *has = get_z(r, s);
+    HN_CHECK(!has, why(r, s));
     int f = has[0] == '1';
     hn_free(has);
     if (f) {
+        HN_CHECK(!charge(s, (size_t)s->bands * sizeof(double)), HINER_E_LIMIT);
         s->fwhm = hn_malloc(s->bands, sizeof(double));
         HN_CHECK(!s->fwhm, HINER_E_NOMEM);
-        for (uint32_t k = 0; k < s->bands; k++) HN_FORWARD(get_double(r, &s->fwhm[k]));
+        for (uint32_t k = 0; k < s->bands; k++) HN_FORWARD(get_double(r, s, &s->fwhm[k]));
     }
     refresh_view(s);
     return HINER_OK;
+}
+
+hiner_status hn_wave_parse(hn_rd *r, hn_meta_store *s, double *wl)
+{
+    c_numeric cn;
+    c_numeric_begin(&cn);
+    hiner_status st = wave_parse(r, s, wl);
+    c_numeric_end(&cn);
+    return st;
 }
 
 /* ---- deep copy of a caller's metadata (kept by models that were trained, not read) ---- */

@@ -1,7 +1,8 @@
 /*
  * model.c - the hiner_model handle: allocation, decoding a stored band (from its
  * embedding) or any wavelength (through the spectral encoder), restoring the band's units
- * and NoData, and measuring PSNR against a cube with the project's rules.
+ * and NoData (as floats, or in double into the source's data type, rounded and clamped),
+ * and measuring PSNR against a cube with the project's rules.
  */
 #include <math.h>
 
@@ -101,11 +102,49 @@ hiner_status hiner_model_plan(const hiner_model *m, hiner_plan *out)
     return HINER_OK;
 }
 
+/* What decoding threads may add to the convolution workspace (docs/robustness.md). */
+#define MAX_THREAD_WKSP ((size_t)1 << 30)
+
+/* The convolution workspace (bytes) the decode activations hold for a plan and a thread
+ * count: the largest over conv0, the stages and the head, as hn_acts_init sizes it. */
+static size_t conv_wksp_bytes(const hiner_plan *pl, int threads)
+{
+    const hn_kernels *k = hn_kernels_get(HN_ISA_AUTO);
+    size_t h = (size_t)pl->embed_height, w = (size_t)pl->embed_width;
+    size_t wk = hn_conv_wksp_floats(k, threads, (size_t)pl->embed_channels,
+                                    (size_t)pl->widths[0], 1, h, w);
+    for (int i = 0; i <= pl->n_stages; i++) {
+        size_t need;
+        if (i < pl->n_stages) {
+            const size_t s = (size_t)pl->strides[i];
+            need = hn_conv_wksp_floats(k, threads, (size_t)pl->widths[i],
+                                       (size_t)pl->widths[i + 1] * s * s,
+                                       (size_t)pl->kernels[i], h, w);
+            h *= s, w *= s;
+        } else {
+            need = hn_conv_wksp_floats(k, threads, (size_t)pl->widths[i], 1, 3, h, w);
+        }
+        if (need > wk) wk = need;
+    }
+    return wk * sizeof(float);
+}
+
 hiner_status hn_model_ready(hiner_model *m)
 {
     if (m->acts_ready) return HINER_OK;
-    if (m->threads > 1 && !m->pool) {
-        m->pool = hn_pool_create(m->threads);
+    /* Each thread gets its own blocks of the workspace, sized by the widest layer: up to
+     * ~800 MB for the widest a file may declare (2^20 output channels). Where threads
+     * would add more than MAX_THREAD_WKSP, one thread decodes: a file cannot make the
+     * memory grow with the number of CPUs. */
+    int threads = m->threads;
+    if (threads > 1 &&
+        conv_wksp_bytes(&m->plan, threads) - conv_wksp_bytes(&m->plan, 1) > MAX_THREAD_WKSP) {
+        hn_logf(&m->log, 1, "decoding with one thread: %d would need %zu MB of workspace",
+                threads, conv_wksp_bytes(&m->plan, threads) >> 20);
+        threads = 1;
+    }
+    if (threads > 1 && !m->pool) {
+        m->pool = hn_pool_create(threads);
         HN_CHECK(!m->pool, HINER_E_NOMEM);
     }
     HN_FORWARD(hn_acts_init(&m->acts, &m->plan, 0, m->pool));
@@ -138,39 +177,46 @@ hiner_status hn_model_decode_norm(hiner_model *m, const float *emb, float *out)
     return HINER_OK;
 }
 
-/* out = mn + v * (mx - mn), invalid pixels (per `valid`, may be NULL) set to NoData. */
+/* A value restored to the band's units from the decoder's v in [0,1], in double: the
+ * float the decoder gives would lose Float64 values beyond float range (to +-inf) and the
+ * low digits of Int32/UInt32/Float64 values far from zero (1e9 + 57 as 1e9 + 64). */
+static double restore(double mn, double mx, float v)
+{
+    const double range = mx - mn;
+    return isfinite(range) ? mn + (double)v * range : (1.0 - (double)v) * mn + (double)v * mx;
+}
+
+/* out = restore(v), invalid pixels (per `valid`, may be NULL) set to NoData. */
 static void denormalise(const hiner_model *m, float *out, size_t n, double mn, double mx,
                         const uint8_t *valid)
 {
-    const double range = mx - mn;
     const float nod = m->has_nodata ? (float)m->nodata : NAN;
     for (size_t i = 0; i < n; i++)
-        out[i] = valid && !valid[i] ? nod : (float)(mn + (double)out[i] * range);
+        out[i] = valid && !valid[i] ? nod : (float)restore(mn, mx, out[i]);
 }
 
-hiner_status hiner_model_decode_band(hiner_model *m, uint32_t band, float *out)
+/* The decoder's plane in [0,1], (H,W), for a stored band (by_wl 0, where = band) or a
+ * wavelength through the encoder (by_wl 1), with the range that restores its units (a
+ * wavelength's interpolated between the neighbouring bands) and the band whose validity
+ * mask applies. */
+static hiner_status decode_plane(hiner_model *m, int by_wl, double where, float *out,
+                                 double *mn, double *mx, int *plane)
 {
-    HN_CHECK(!m || !out, HINER_E_INVALID_ARG);
-    HN_CHECK(band >= m->plan.bands, HINER_E_RANGE);
-    const size_t E = (size_t)m->plan.embed_channels * m->plan.embed_height * m->plan.embed_width;
-    const size_t n = (size_t)m->plan.width * m->plan.height;
-    HN_FORWARD(hn_model_decode_norm(m, m->embed + band * E, out));
-    denormalise(m, out, n, m->band_min[band], m->band_max[band], hn_model_valid(m, band));
-    return HINER_OK;
-}
-
-hiner_status hiner_model_decode_wavelength(hiner_model *m, double wl, float *out)
-{
-    int plane;
-    return hn_model_decode_wavelength_plane(m, wl, out, &plane);
-}
-
-hiner_status hn_model_decode_wavelength_plane(hiner_model *m, double wl, float *out, int *plane)
-{
-    HN_CHECK(!m || !out, HINER_E_INVALID_ARG);
+    const uint32_t C = m->plan.bands;
+    if (!by_wl) {
+        HN_CHECK(!(where >= 0 && where < (double)C), HINER_E_RANGE);
+        const uint32_t band = (uint32_t)where;
+        const size_t E =
+            (size_t)m->plan.embed_channels * m->plan.embed_height * m->plan.embed_width;
+        HN_FORWARD(hn_model_decode_norm(m, m->embed + band * E, out));
+        *mn = m->band_min[band];
+        *mx = m->band_max[band];
+        *plane = (int)band;
+        return HINER_OK;
+    }
+    const double wl = where;
     HN_CHECK(!m->has_encoder, HINER_E_UNSUPPORTED);
     HN_CHECK(!isfinite(wl), HINER_E_INVALID_ARG);
-    const uint32_t C = m->plan.bands;
     /* positions of the stored bands on the wavelength axis (band index without wavelengths) */
     double lo = INFINITY, hi = -INFINITY;
     for (uint32_t b = 0; b < C; b++) {
@@ -191,17 +237,40 @@ hiner_status hn_model_decode_wavelength_plane(hiner_model *m, double wl, float *
     if (below < 0) below = above;
     if (above < 0) above = below;
     double t = (above != below && xa > xb) ? (wl - xb) / (xa - xb) : 0.0;
-    double mn = m->band_min[below] + t * (m->band_min[above] - m->band_min[below]);
-    double mx = m->band_max[below] + t * (m->band_max[above] - m->band_max[below]);
-    int nearest = t <= 0.5 ? below : above;
-    *plane = nearest;
+    *mn = m->band_min[below] + t * (m->band_min[above] - m->band_min[below]);
+    *mx = m->band_max[below] + t * (m->band_max[above] - m->band_max[below]);
+    *plane = t <= 0.5 ? below : above;
 
     HN_FORWARD(hn_model_ready(m));
     double lam = m->wavelengths ? (wl - m->lam_lo) * m->lam_scale : wl / (double)C;
     hn_encoder_forward(&m->net, m->net.params, &m->acts, lam, m->acts.emb);
-    HN_FORWARD(hn_model_decode_norm(m, m->acts.emb, out));
-    const size_t n = (size_t)m->plan.width * m->plan.height;
-    denormalise(m, out, n, mn, mx, hn_model_valid(m, (uint32_t)nearest));
+    return hn_model_decode_norm(m, m->acts.emb, out);
+}
+
+hiner_status hiner_model_decode_band(hiner_model *m, uint32_t band, float *out)
+{
+    HN_CHECK(!m || !out, HINER_E_INVALID_ARG);
+    HN_CHECK(band >= m->plan.bands, HINER_E_RANGE);
+    double mn, mx;
+    int plane;
+    HN_FORWARD(decode_plane(m, 0, (double)band, out, &mn, &mx, &plane));
+    denormalise(m, out, (size_t)m->plan.width * m->plan.height, mn, mx, hn_model_valid(m, band));
+    return HINER_OK;
+}
+
+hiner_status hiner_model_decode_wavelength(hiner_model *m, double wl, float *out)
+{
+    int plane;
+    return hn_model_decode_wavelength_plane(m, wl, out, &plane);
+}
+
+hiner_status hn_model_decode_wavelength_plane(hiner_model *m, double wl, float *out, int *plane)
+{
+    HN_CHECK(!m || !out, HINER_E_INVALID_ARG);
+    double mn, mx;
+    HN_FORWARD(decode_plane(m, 1, wl, out, &mn, &mx, plane));
+    denormalise(m, out, (size_t)m->plan.width * m->plan.height, mn, mx,
+                hn_model_valid(m, (uint32_t)*plane));
     return HINER_OK;
 }
 
@@ -246,4 +315,73 @@ fail:
     hn_free(valid);
     hn_free(tmp);
     return st;
+}
+
+/* Restores the decoder's plane `in` (values in [0,1]) into `type`, rounded and clamped;
+ * invalid pixels (valid[i] == 0, valid may be NULL) get the NoData value exactly (a float
+ * cannot hold every NoData). */
+static void to_type(void *out, const float *in, size_t n, hiner_dtype type, double mn,
+                    double mx, const uint8_t *valid, int has_nodata, double nodata)
+{
+    const double nod =
+        has_nodata ? nodata : (type == HINER_FLOAT32 || type == HINER_FLOAT64 ? NAN : 0.0);
+#define CONV(T, LO, HI)                                                                      \
+    do {                                                                                     \
+        T *o = out;                                                                          \
+        for (size_t i = 0; i < n; i++) {                                                     \
+            double v = valid && !valid[i] ? nod : nearbyint(restore(mn, mx, in[i]));        \
+            if (isnan(v)) v = 0.0;                                                           \
+            o[i] = (T)(v < (LO) ? (LO) : (v > (HI) ? (HI) : v));                             \
+        }                                                                                    \
+    } while (0)
+    switch (type) {
+    case HINER_UINT8: CONV(uint8_t, 0.0, 255.0); break;
+    case HINER_INT8: CONV(int8_t, -128.0, 127.0); break;
+    case HINER_UINT16: CONV(uint16_t, 0.0, 65535.0); break;
+    case HINER_INT16: CONV(int16_t, -32768.0, 32767.0); break;
+    case HINER_UINT32: CONV(uint32_t, 0.0, 4294967295.0); break;
+    case HINER_INT32: CONV(int32_t, -2147483648.0, 2147483647.0); break;
+    case HINER_FLOAT32: {
+        float *o = out;
+        for (size_t i = 0; i < n; i++)
+            o[i] = valid && !valid[i] ? (float)nod : (float)restore(mn, mx, in[i]);
+        break;
+    }
+    case HINER_FLOAT64: {
+        double *o = out;
+        for (size_t i = 0; i < n; i++) o[i] = valid && !valid[i] ? nod : restore(mn, mx, in[i]);
+        break;
+    }
+    }
+#undef CONV
+}
+
+static hiner_status decode_as(hiner_model *m, int by_wl, double where, hiner_dtype type,
+                              void *out)
+{
+    HN_CHECK(!m || !out, HINER_E_INVALID_ARG);
+    HN_CHECK(hiner_dtype_size(type) == 0, HINER_E_INVALID_ARG);
+    const size_t n = (size_t)m->plan.width * m->plan.height;
+    float *tmp = hn_malloc(n, sizeof(float));
+    HN_CHECK(!tmp, HINER_E_NOMEM);
+    int plane = 0;
+    double mn = 0.0, mx = 0.0;
+    hiner_status st = decode_plane(m, by_wl, where, tmp, &mn, &mx, &plane);
+    if (st == HINER_OK)
+        to_type(out, tmp, n, type, mn, mx, hn_model_valid(m, (uint32_t)plane), m->has_nodata,
+                m->nodata);
+    hn_free(tmp);
+    return st;
+}
+
+hiner_status hiner_model_decode_band_as(hiner_model *m, uint32_t band, hiner_dtype type,
+                                        void *out)
+{
+    return decode_as(m, 0, (double)band, type, out);
+}
+
+hiner_status hiner_model_decode_wavelength_as(hiner_model *m, double wl, hiner_dtype type,
+                                              void *out)
+{
+    return decode_as(m, 1, wl, type, out);
 }

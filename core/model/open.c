@@ -1,7 +1,6 @@
 /*
  * open.c - the reading side of the public API: open a stream from callbacks, a file or
- * memory, describe it (info, metadata, wavelengths), and decode bands into the source's
- * data type (rounded to nearest, clamped to the type's range, NoData preserved).
+ * memory, and describe it (info, metadata, wavelengths). Decoding is in model.c.
  */
 #include <math.h>
 #include <stdio.h>
@@ -112,70 +111,4 @@ hiner_status hiner_model_meta(const hiner_model *m, hiner_meta *out)
 const double *hiner_model_wavelengths(const hiner_model *m)
 {
     return m ? m->wavelengths : NULL;
-}
-
-/* Converts decoded floats into `type`, rounded and clamped; invalid pixels (valid[i] == 0,
- * valid may be NULL) get the NoData value exactly (a float cannot hold every NoData). */
-static void to_type(void *out, const float *in, size_t n, hiner_dtype type, const uint8_t *valid,
-                    int has_nodata, double nodata)
-{
-    const double nod = has_nodata ? nodata : (type == HINER_FLOAT32 || type == HINER_FLOAT64 ? NAN : 0.0);
-#define CONV(T, LO, HI)                                                                      \
-    do {                                                                                     \
-        T *o = out;                                                                          \
-        for (size_t i = 0; i < n; i++) {                                                     \
-            double v = valid && !valid[i] ? nod : nearbyint(in[i]);                          \
-            if (isnan(v)) v = 0.0;                                                           \
-            o[i] = (T)(v < (LO) ? (LO) : (v > (HI) ? (HI) : v));                             \
-        }                                                                                    \
-    } while (0)
-    switch (type) {
-    case HINER_UINT8: CONV(uint8_t, 0.0, 255.0); break;
-    case HINER_INT8: CONV(int8_t, -128.0, 127.0); break;
-    case HINER_UINT16: CONV(uint16_t, 0.0, 65535.0); break;
-    case HINER_INT16: CONV(int16_t, -32768.0, 32767.0); break;
-    case HINER_UINT32: CONV(uint32_t, 0.0, 4294967295.0); break;
-    case HINER_INT32: CONV(int32_t, -2147483648.0, 2147483647.0); break;
-    case HINER_FLOAT32: {
-        float *o = out;
-        for (size_t i = 0; i < n; i++) o[i] = valid && !valid[i] ? (float)nod : in[i];
-        break;
-    }
-    case HINER_FLOAT64: {
-        double *o = out;
-        for (size_t i = 0; i < n; i++) o[i] = valid && !valid[i] ? nod : (double)in[i];
-        break;
-    }
-    }
-#undef CONV
-}
-
-static hiner_status decode_as(hiner_model *m, int by_wl, double where, hiner_dtype type,
-                              void *out)
-{
-    HN_CHECK(!m || !out, HINER_E_INVALID_ARG);
-    HN_CHECK(hiner_dtype_size(type) == 0, HINER_E_INVALID_ARG);
-    const size_t n = (size_t)m->plan.width * m->plan.height;
-    float *tmp = hn_malloc(n, sizeof(float));
-    HN_CHECK(!tmp, HINER_E_NOMEM);
-    int plane = 0;
-    hiner_status st = by_wl ? hn_model_decode_wavelength_plane(m, where, tmp, &plane)
-                            : hiner_model_decode_band(m, (uint32_t)where, tmp);
-    if (!by_wl) plane = (int)where;
-    if (st == HINER_OK)
-        to_type(out, tmp, n, type, hn_model_valid(m, (uint32_t)plane), m->has_nodata, m->nodata);
-    hn_free(tmp);
-    return st;
-}
-
-hiner_status hiner_model_decode_band_as(hiner_model *m, uint32_t band, hiner_dtype type,
-                                        void *out)
-{
-    return decode_as(m, 0, (double)band, type, out);
-}
-
-hiner_status hiner_model_decode_wavelength_as(hiner_model *m, double wl, hiner_dtype type,
-                                              void *out)
-{
-    return decode_as(m, 1, wl, type, out);
 }
