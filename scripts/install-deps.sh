@@ -5,6 +5,10 @@ set -eu
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 PKGS="build-essential cmake pkg-config libopenblas-dev libgdal-dev gdal-bin python3-gdal python3-numpy python3-pytest"
+# scripts/fuzz.sh (libFuzzer) and scripts/test-sanitize.sh --threads (ThreadSanitizer)
+PKGS="$PKGS clang libclang-rt-14-dev llvm"
+# QGIS for the qgis_render test (PyQGIS, headless); works without the recommended packages
+PKGS="$PKGS qgis python3-qgis"
 if [ "${1:-}" = "--bench" ]; then PKGS="$PKGS python3-torch python3-scipy"; fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update
