@@ -168,8 +168,11 @@ typedef struct hiner_params {
 
     float w_l2;                     /* weight of the mean squared error, default 0 (the paper
                                        uses L1 and CAM only) */
+    int max_kernel;                 /* largest stage kernel: stage i uses min(1 + 2i, this);
+                                       default 5 (the paper's), 3 or 1 make later stages
+                                       cheaper */
 
-    uint64_t reserved[15]; /* zero */
+    uint64_t reserved[14]; /* zero */
 } hiner_params;
 
 /* Fills p with defaults. Pass HINER_ABI_VERSION; a mismatch returns HINER_E_ABI. */
@@ -445,6 +448,9 @@ typedef struct hiner_classify_params {
     int heads;            /* attention heads (dividing dim), default 4 */
     int mlp_dim;          /* hidden width of the transformer's MLP, default 8 */
     int caf;              /* 1 (default): cross-layer adaptive fusion; 0: plain encoder */
+    float dropout;        /* dropout rate while training, at SpectralFormer's places (the
+                             tokens, the attention output, the MLP's hidden layer and
+                             output), default 0.1 */
 
     /* --- ASW --- */
     int asw;              /* 1: adaptive spectral weighting in front; default 0 */
@@ -453,7 +459,7 @@ typedef struct hiner_classify_params {
     int asw_reduce;       /* band MLP width C / asw_reduce, default 4 */
 
     /* --- training: Adam with weight decay, step decay of the rate --- */
-    int epochs;           /* passes over the training pixels, default 200 */
+    int epochs;           /* passes over the training pixels, default 60 */
     int batch;            /* pixels per step, default 64 */
     float lr;             /* default 5e-4 */
     float weight_decay;   /* L2 as torch.optim.Adam's weight_decay, default 5e-3 */
@@ -467,7 +473,7 @@ typedef struct hiner_classify_params {
     int threads;          /* worker threads, default 1 (0 means 1). Results are
                              deterministic for a given seed and thread count. */
 
-    /* --- callbacks (progress: training, then hiner_classifier_predict) --- */
+    /* --- callbacks (of hiner_classifier_train) --- */
     hiner_progress_fn progress;
     void *progress_user;
     hiner_log_fn log;
@@ -520,11 +526,14 @@ HINER_API hiner_status hiner_classifier_train(const hiner_classify_params *p,
 
 /* Classifies every valid pixel of a cube with the classifier's band count (the width and
  * height may differ from training): out (height,width) gets the class 1..n_classes, and
- * 0 where valid[i] == 0. cube and valid as in hiner_classify_data. The classifier's
- * progress callback, if any, is called; returning 0 aborts (HINER_E_ABORTED). */
+ * 0 at invalid pixels. cube and valid as in hiner_classify_data; the classifier's
+ * normalisation (and ASW) apply. progress may be NULL; returning 0 from it aborts
+ * (HINER_E_ABORTED). Uses the classifier's thread count. A pixel's class does not depend
+ * on the other pixels. Not thread-safe on one classifier. */
 HINER_API hiner_status hiner_classifier_predict(hiner_classifier *c, uint32_t width,
                                                 uint32_t height, const float *cube,
-                                                const uint8_t *valid, uint8_t *out);
+                                                const uint8_t *valid, uint8_t *out,
+                                                hiner_progress_fn progress, void *progress_user);
 
 HINER_API void hiner_classifier_free(hiner_classifier *c);
 

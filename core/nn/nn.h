@@ -142,4 +142,13 @@ HN_HIDDEN double crossentropy_forward(float *probs, const float *logits, const i
 HN_HIDDEN void crossentropy_backward(float *dlogits, const float *probs, const int32_t *targets,
                                      size_t B, size_t K, float scale);
 
+/* ---- inverted dropout (dropout.c), PyTorch's training mode ----
+ * out = inp * mask / (1 - p), mask[i] = 1 with probability 1 - p (from rng, saved);
+ * out may alias inp. */
+HN_HIDDEN void dropout_forward(float *out, uint8_t *mask, const float *inp, size_t N, float p,
+                               hn_rng *rng);
+/* dinp += dout * mask / (1 - p). */
+HN_HIDDEN void dropout_backward(float *dinp, const uint8_t *mask, const float *dout, size_t N,
+                                float p);
+
 #endif /* HINER_NN_H */
