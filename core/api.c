@@ -95,6 +95,7 @@ hiner_status hiner_params_init(hiner_params *p, int abi_version)
     p->store_encoder = 1;
     p->entropy = HINER_ENTROPY_DEFAULT;
     p->qat_epochs = -1; /* automatic */
+    p->max_kernel = 5;
     return HINER_OK;
 }
 
@@ -153,6 +154,8 @@ hiner_status hiner_params_validate(const hiner_params *p)
     RANGE(p->qat_epochs >= -1 && p->qat_epochs <= 100000, "qat_epochs %d not in [-1, 100000]",
           p->qat_epochs);
     RANGE(p->evaluate == 0 || p->evaluate == 1, "evaluate %d not 0 or 1", p->evaluate);
+    RANGE(p->max_kernel == 1 || p->max_kernel == 3 || p->max_kernel == 5 || p->max_kernel == 7,
+          "max_kernel %d not 1, 3, 5 or 7", p->max_kernel);
 #undef RANGE
     return HINER_OK;
 }

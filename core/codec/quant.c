@@ -1,8 +1,9 @@
 /*
  * quant.c - uniform weight quantization (paper Eq. 5): q = round((w - min) / scale) in
  * [0, 2^b), with min and scale stored as float16 per tensor or per row (first dimension),
- * whichever gives the lower squared error. min is rounded down and scale up to float16,
- * so every value stays inside the coded range.
+ * whichever gives the lower squared error. Below 8 bits the range may be clipped (the
+ * ends clamped) when that lowers the squared error. min is rounded down and scale up to
+ * float16, so the chosen range stays inside the coded one.
  */
 #include <math.h>
 
@@ -16,8 +17,34 @@ void hn_qtensor_free(hn_qtensor *qt)
     memset(qt, 0, sizeof *qt);
 }
 
-/* Quantizes one group of n values at `levels` = 2^bits - 1; returns the squared error. */
-static double quant_group(uint16_t *q, uint16_t *side, const float *w, size_t n, uint32_t levels)
+/* The (min, scale) of a group as float16 for a range [lo, hi], min rounded down and scale
+ * up so that the range is covered. */
+static void range_f16(float lo, float hi, uint32_t levels, uint16_t *hmin, uint16_t *hscale,
+                      float *fmin, float *fscale)
+{
+    *hmin = hn_f32_to_f16_dir(lo, -1);
+    *fmin = hn_f16_to_f32(*hmin);
+    float need = (hi - *fmin) / (float)levels;
+    *hscale = need > 0.0f ? hn_f32_to_f16_dir(need, +1) : 0;
+    *fscale = hn_f16_to_f32(*hscale);
+}
+
+static inline float quant_value(float w, float fmin, float fscale, uint32_t levels)
+{
+    float v = fscale > 0.0f ? nearbyintf((w - fmin) / fscale) : 0.0f;
+    if (v < 0.0f) v = 0.0f;
+    if (v > (float)levels) v = (float)levels;
+    return v;
+}
+
+/* Clipping candidates: the range shrunk by these fractions at each end. With few levels a
+ * slightly narrower range (outliers clamped) has a lower squared error than min-max. */
+static const float clip_frac[] = {0.0f, 0.01f, 0.02f, 0.04f, 0.07f, 0.1f};
+#define N_CLIP (sizeof clip_frac / sizeof *clip_frac)
+
+/* The range of least squared error for a group (tries the clipping candidates). */
+static void best_range(const float *w, size_t n, uint32_t levels, uint16_t *hmin,
+                       uint16_t *hscale, float *fmin, float *fscale)
 {
     float mn = INFINITY, mx = -INFINITY;
     for (size_t i = 0; i < n; i++) {
@@ -25,19 +52,37 @@ static double quant_group(uint16_t *q, uint16_t *side, const float *w, size_t n,
         mx = fmaxf(mx, w[i]);
     }
     if (n == 0) mn = mx = 0.0f;
-    uint16_t hmin = hn_f32_to_f16_dir(mn, -1);
-    float fmin = hn_f16_to_f32(hmin);
-    float need = (mx - fmin) / (float)levels;
-    uint16_t hscale = need > 0.0f ? hn_f32_to_f16_dir(need, +1) : 0;
-    float fscale = hn_f16_to_f32(hscale);
+    double best = INFINITY;
+    for (size_t c = 0; c < N_CLIP; c++) {
+        /* at 8 bits and more, clipping rarely helps: keep the exact range */
+        if (c > 0 && levels >= 255) break;
+        const float cut = clip_frac[c] * (mx - mn);
+        uint16_t h0, h1;
+        float f0, f1;
+        range_f16(mn + cut, mx - cut, levels, &h0, &h1, &f0, &f1);
+        double err = 0.0;
+        for (size_t i = 0; i < n; i++) {
+            double d = (double)(f0 + quant_value(w[i], f0, f1, levels) * f1) - w[i];
+            err += d * d;
+        }
+        if (err < best) {
+            best = err;
+            *hmin = h0, *hscale = h1, *fmin = f0, *fscale = f1;
+        }
+    }
+}
+
+/* Quantizes one group of n values at `levels` = 2^bits - 1; returns the squared error. */
+static double quant_group(uint16_t *q, uint16_t *side, const float *w, size_t n, uint32_t levels)
+{
+    uint16_t hmin, hscale;
+    float fmin, fscale;
+    best_range(w, n, levels, &hmin, &hscale, &fmin, &fscale);
     side[0] = hmin;
     side[1] = hscale;
     double err = 0.0;
     for (size_t i = 0; i < n; i++) {
-        float v = fscale > 0.0f ? nearbyintf((w[i] - fmin) / fscale) : 0.0f;
-        if (v < 0.0f) v = 0.0f;
-        if (v > (float)levels) v = (float)levels;
-        q[i] = (uint16_t)v;
+        q[i] = (uint16_t)quant_value(w[i], fmin, fscale, levels);
         double d = (double)(fmin + (float)q[i] * fscale) - w[i];
         err += d * d;
     }
@@ -99,19 +144,10 @@ size_t hn_qtensor_side_count(const hn_qtensor *qt)
 /* One group's fake quantization: the values as they would decode. */
 static void fake_group(float *out, const float *w, size_t n, uint32_t levels)
 {
-    float mn = INFINITY, mx = -INFINITY;
-    for (size_t i = 0; i < n; i++) {
-        mn = fminf(mn, w[i]);
-        mx = fmaxf(mx, w[i]);
-    }
-    float fmin = hn_f16_to_f32(hn_f32_to_f16_dir(n ? mn : 0.0f, -1));
-    float need = (mx - fmin) / (float)levels;
-    float fscale = need > 0.0f ? hn_f16_to_f32(hn_f32_to_f16_dir(need, +1)) : 0.0f;
-    for (size_t i = 0; i < n; i++) {
-        float v = fscale > 0.0f ? nearbyintf((w[i] - fmin) / fscale) : 0.0f;
-        v = fminf(fmaxf(v, 0.0f), (float)levels);
-        out[i] = fmin + v * fscale;
-    }
+    uint16_t hmin, hscale;
+    float fmin, fscale;
+    best_range(w, n, levels, &hmin, &hscale, &fmin, &fscale);
+    for (size_t i = 0; i < n; i++) out[i] = fmin + quant_value(w[i], fmin, fscale, levels) * fscale;
 }
 
 void hn_fake_quant(float *out, const float *w, size_t rows, size_t cols, int bits, int mode)

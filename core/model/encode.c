@@ -490,6 +490,7 @@ static hiner_status encode_to_buf(const hiner_cube *cube, const hiner_meta *meta
     }
     hn_logf(&lg, 2, "%zu bytes, %.4f bpppb (target %llu bytes)", file->n, rep ? rep->bpppb : 0.0,
             (unsigned long long)target);
+    if (p->progress && !p->progress(1.0, "done", p->progress_user)) HN_GOTO_IF(1, HINER_E_ABORTED);
 fail:
     qset_clear(&q);
     fixed_free(&f);

@@ -7,10 +7,10 @@
 
 #include "model.h"
 
-static int kernel_of_stage(int i)
+static int kernel_of_stage(int i, int max_kernel)
 {
     int k = 1 + 2 * i;
-    return k < 5 ? k : 5;
+    return k < max_kernel ? k : max_kernel;
 }
 
 uint64_t hn_plan_decoder_params(const hiner_plan *pl)
@@ -151,7 +151,7 @@ static hiner_status plan_geometry(const hiner_params *p, uint32_t W, uint32_t H,
     HN_FORWARD(choose_strides(p, W, H, pl, budget));
     uint64_t P = 1;
     for (int i = 0; i < pl->n_stages; i++) {
-        pl->kernels[i] = kernel_of_stage(i);
+        pl->kernels[i] = kernel_of_stage(i, p->max_kernel ? p->max_kernel : 5);
         P *= (uint64_t)pl->strides[i];
     }
     /* embedding size: given, or from the padded size, or the smallest that covers H x W */
