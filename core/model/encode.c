@@ -372,6 +372,7 @@ static hiner_status encode_to_buf(const hiner_cube *cube, const hiner_meta *meta
         HN_GOTO_FWD(st);
     }
     hn_log_plan(&lg, &plan);
+    HN_GOTO_FWD(hn_plan_readable(&plan, &lg));
 
     /* train */
     HN_GOTO_FWD(hn_model_alloc(&m, &plan));

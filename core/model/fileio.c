@@ -15,6 +15,31 @@
 #define MAX_PARAMS ((uint64_t)1 << 24) /* weights of one network */
 #define MAX_CHUNKS 64
 
+hiner_status hn_plan_readable(const hiner_plan *pl, const hn_log *lg)
+{
+    uint64_t hw = (uint64_t)pl->embed_height * pl->embed_width, maxact = hw * pl->widths[0];
+    for (int i = 0; i < pl->n_stages; i++) {
+        const uint64_t s2 = (uint64_t)pl->strides[i] * pl->strides[i];
+        const uint64_t act = (uint64_t)pl->widths[i + 1] * s2 * hw;
+        maxact = act > maxact ? act : maxact;
+        hw *= s2;
+    }
+    if (hw > MAX_ACT || maxact > MAX_ACT) {
+        hn_logf(lg, 0, "a %ux%u padded frame needs decoder activations of %llu floats, above "
+                "the format's limit of %llu: split the scene into tiles of at most about "
+                "%.0f pixels", pl->pad_width, pl->pad_height, (unsigned long long)maxact,
+                (unsigned long long)MAX_ACT, (double)MAX_ACT / (double)pl->widths[pl->n_stages]);
+        return HINER_E_LIMIT;
+    }
+    if (pl->decoder_params + pl->encoder_params > MAX_PARAMS || pl->embedding_params > MAX_PARAMS) {
+        hn_logf(lg, 0, "a network of %llu weights and %llu embedding values is above the "
+                "format's limit of %llu", (unsigned long long)(pl->decoder_params + pl->encoder_params),
+                (unsigned long long)pl->embedding_params, (unsigned long long)MAX_PARAMS);
+        return HINER_E_LIMIT;
+    }
+    return HINER_OK;
+}
+
 /* ---- writer: payloads ---- */
 
 void hn_pl_info(hn_buf *b, const hn_data *d, int has_mask, int has_wave)

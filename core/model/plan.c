@@ -5,6 +5,7 @@
  */
 #include <math.h>
 
+#include "fileio.h"
 #include "model.h"
 
 static int kernel_of_stage(int i, int max_kernel)
@@ -293,6 +294,7 @@ hiner_status hiner_plan_compute(const hiner_params *p, uint32_t width, uint32_t 
     HN_FORWARD(hiner_params_validate(p));
     const hn_log lg = {p->log, p->log_user};
     HN_FORWARD(hn_plan_make(p, width, height, bands, out, &lg));
+    HN_FORWARD(hn_plan_readable(out, &lg));
     out->epochs = hn_epochs_for(p, out);
     return HINER_OK;
 }

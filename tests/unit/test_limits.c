@@ -562,6 +562,19 @@ static void test_allocation_failures(const char *seed_dir)
     CHECK(ok > 0 && nomem > 0);
 }
 
+/* The writer refuses, before training, a scene whose file the reader would refuse: a
+ * 9000 x 9000 frame needs activations above the 2^26-float limit; 1000 x 1000 does not. */
+static void test_writer_limits(void)
+{
+    hiner_params p;
+    CHECK(hiner_params_init(&p, HINER_ABI_VERSION) == HINER_OK);
+    p.bpppb = 0.2;
+    hiner_plan pl;
+    CHECK(hiner_plan_compute(&p, 1000, 1000, 50, &pl) == HINER_OK);
+    CHECK(hiner_plan_compute(&p, 9000, 9000, 50, &pl) == HINER_E_LIMIT);
+    CHECK(hiner_plan_compute(&p, 60000, 300, 50, &pl) == HINER_E_LIMIT);
+}
+
 int main(int argc, char **argv)
 {
     if (HAVE_ASAN) printf("AddressSanitizer build: memory budgets not enforced\n");
@@ -572,5 +585,6 @@ int main(int argc, char **argv)
     test_framing_and_text();
     test_metadata_expansion();
     test_decode_bound();
+    test_writer_limits();
     return check_exit();
 }
