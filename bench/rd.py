@@ -6,7 +6,7 @@ same session). Writes a Markdown table (PSNR, SAM, bpppb, encode time), an R-D p
 per scene, one picture (a band, its reconstruction, the error map).
 
 usage: bench/rd.py [--build build] [--rates 0.05,0.1,0.2,0.4] [--scenes a,b] [--out DIR]
-                   [--co KEY=VALUE ...] [--no-refs]
+                   [--co KEY=VALUE ...] [--no-refs] [--resume]
 Results go to DIR/rd.md, DIR/rd.json, DIR/rd.png and DIR/<scene>.png.
 """
 import argparse
@@ -109,11 +109,23 @@ def main():
     ap.add_argument('--out', default=os.path.join(HERE, '..', 'docs', 'rd'))
     ap.add_argument('--co', action='append', default=[])
     ap.add_argument('--no-refs', action='store_true')
+    ap.add_argument('--resume', action='store_true',
+                    help='keep the scenes already in OUT/rd.json and run the others')
     a = ap.parse_args()
     rates = [float(r) for r in a.rates.split(',')]
     os.makedirs(a.out, exist_ok=True)
     results = {}
+    saved = os.path.join(a.out, 'rd.json')
+    if a.resume and os.path.exists(saved):
+        with open(saved) as f:
+            results = json.load(f)
+        for res in results.values():  # JSON turned the rate keys into strings
+            for key in ('j2k', 'pca'):
+                res[key] = {float(k): v for k, v in res[key].items()}
     for scene in a.scenes.split(','):
+        if scene in results:
+            print(f'{scene}: kept from {saved}', flush=True)
+            continue
         src = os.path.join(SHARED, 'data', scene + '.tif')
         if not os.path.exists(src):
             print(f'{scene}: not present, skipped', flush=True)
@@ -146,10 +158,10 @@ def main():
                       f'({r["secs"]:.0f} s) | J2K {j.get("psnr", float("nan")):.2f} | '
                       f'PCA+J2K {p.get("psnr", float("nan")):.2f}', flush=True)
         results[scene] = res
-    with open(os.path.join(a.out, 'rd.json'), 'w') as f:
-        json.dump(results, f, indent=1)
-    write_table(results, rates, a.out)
-    plot(results, os.path.join(a.out, 'rd.png'))
+        with open(saved, 'w') as f:  # after every scene, so that --resume can go on
+            json.dump(results, f, indent=1)
+        write_table(results, rates, a.out)
+        plot(results, os.path.join(a.out, 'rd.png'))
 
 
 def write_table(results, rates, out):

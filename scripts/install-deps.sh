@@ -1,6 +1,6 @@
 #!/bin/sh
 # Installs every Debian 12 package the build, the tests and the benchmarks need.
-# Usage: sudo scripts/install-deps.sh [--bench]   (--bench adds PyTorch for the reference benchmark)
+# Usage: sudo scripts/install-deps.sh [--bench]   (--bench adds PyTorch and matplotlib for the reference and R-D benchmarks)
 set -eu
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
@@ -9,7 +9,7 @@ PKGS="build-essential cmake pkg-config libopenblas-dev libgdal-dev gdal-bin pyth
 PKGS="$PKGS clang libclang-rt-14-dev llvm"
 # QGIS for the qgis_render test (PyQGIS, headless); works without the recommended packages
 PKGS="$PKGS qgis python3-qgis"
-if [ "${1:-}" = "--bench" ]; then PKGS="$PKGS python3-torch python3-scipy"; fi
+if [ "${1:-}" = "--bench" ]; then PKGS="$PKGS python3-torch python3-scipy python3-matplotlib"; fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update
 $SUDO apt-get install -y --no-install-recommends $PKGS

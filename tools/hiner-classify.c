@@ -42,7 +42,7 @@ static const char *usage_text =
     "  --isi                   implicit spectral interpolation (IMAGE must be .hiner)\n"
     "  --isi-copies K          jittered cubes decoded for ISI (default 3)\n"
     "  --isi-eta E             jitter as a fraction of the band spacing (default 0.1)\n"
-    "  --epochs N              training epochs (default 60) \n"
+    "  --epochs N              training epochs (default 60)\n"
     "  --batch N               pixels per step (default 64)\n"
     "  --lr X                  Adam learning rate (default 5e-4)\n"
     "  --threads N             worker threads (default: the number of CPUs)\n"
@@ -111,14 +111,17 @@ static double parse_double(const char *opt, const char *v, double lo, double hi,
 static void parse(options *o, int argc, char **argv)
 {
     memset(o, 0, sizeof *o);
+    hiner_classify_params d; /* the library's defaults */
+    if (hiner_classify_params_init(&d, HINER_ABI_VERSION) != HINER_OK)
+        die("the library does not match this tool's header");
     o->per_class = -1;
     o->seed = 1;
-    o->asw_beta = 2.5;
+    o->asw_beta = d.asw_beta;
     o->isi_copies = 3;
     o->isi_eta = 0.1;
-    o->epochs = 200;
-    o->batch = 64;
-    o->lr = 5e-4;
+    o->epochs = d.epochs;
+    o->batch = d.batch;
+    o->lr = d.lr;
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     o->threads = cpus > 0 ? (int)(cpus < 64 ? cpus : 64) : 1;
     int isi_opts = 0, asw_opts = 0;
