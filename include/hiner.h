@@ -524,16 +524,19 @@ HINER_API hiner_status hiner_classifier_train(const hiner_classify_params *p,
                                               hiner_classifier **out,
                                               hiner_classify_report *report);
 
-/* Classifies every valid pixel of a cube with the classifier's band count (the width and
+/* Classifies the valid pixels of a cube with the classifier's band count (the width and
  * height may differ from training): out (height,width) gets the class 1..n_classes, and
  * 0 at invalid pixels. cube and valid as in hiner_classify_data; the classifier's
- * normalisation (and ASW) apply. progress may be NULL; returning 0 from it aborts
- * (HINER_E_ABORTED). Uses the classifier's thread count. A pixel's class does not depend
- * on the other pixels. Not thread-safe on one classifier. */
+ * normalisation (and ASW) apply. which (height,width), when not NULL, picks the pixels to
+ * classify (the others get 0; their values still fill their neighbours' patches): a
+ * pixel's class depends on its patch only, not on which other pixels are classified.
+ * progress may be NULL; returning 0 from it aborts (HINER_E_ABORTED). Uses the
+ * classifier's thread count. Not thread-safe on one classifier. */
 HINER_API hiner_status hiner_classifier_predict(hiner_classifier *c, uint32_t width,
                                                 uint32_t height, const float *cube,
-                                                const uint8_t *valid, uint8_t *out,
-                                                hiner_progress_fn progress, void *progress_user);
+                                                const uint8_t *valid, const uint8_t *which,
+                                                uint8_t *out, hiner_progress_fn progress,
+                                                void *progress_user);
 
 HINER_API void hiner_classifier_free(hiner_classifier *c);
 

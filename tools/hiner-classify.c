@@ -582,16 +582,13 @@ int main(int argc, char **argv)
     if (st != HINER_OK) die("training failed: %s", hiner_status_str(st));
 
     /* classify every pixel for the map; without one, only the test pixels (a pixel's
-     * class does not depend on the others, so the scores are the same) */
-    uint8_t *map = malloc(HW), *which = o.out ? im.valid : malloc(HW);
-    if (!map || !which) die("out of memory");
-    if (!o.out)
-        for (size_t i = 0; i < HW; i++) which[i] = test[i] != 0 && (!im.valid || im.valid[i]);
+     * class depends on its patch only, so the scores are the same) */
+    uint8_t *map = malloc(HW);
+    if (!map) die("out of memory");
     prog pp = {o.quiet, pr.tty, -1, "classifying", now()};
     const double t_pred0 = now();
-    st = hiner_classifier_predict(clf, (uint32_t)im.W, (uint32_t)im.H, im.cube, which, map,
-                                  on_progress, &pp);
-    if (which != im.valid) free(which);
+    st = hiner_classifier_predict(clf, (uint32_t)im.W, (uint32_t)im.H, im.cube, im.valid,
+                                  o.out ? NULL : test, map, on_progress, &pp);
     if (st != HINER_OK) die("classification failed: %s", hiner_status_str(st));
     const double t_pred = now() - t_pred0;
 

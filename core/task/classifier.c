@@ -499,7 +499,8 @@ fail:
 }
 
 hiner_status hiner_classifier_predict(hiner_classifier *c, uint32_t width, uint32_t height,
-                                      const float *cube, const uint8_t *valid, uint8_t *out,
+                                      const float *cube, const uint8_t *valid,
+                                      const uint8_t *which, uint8_t *out,
                                       hiner_progress_fn progress, void *progress_user)
 {
     HN_CHECK(!c || !cube || !out || width == 0 || height == 0, HINER_E_INVALID_ARG);
@@ -523,7 +524,7 @@ hiner_status hiner_classifier_predict(hiner_classifier *c, uint32_t width, uint3
     size_t n_valid = 0;
     for (size_t i = 0; i < HW; i++) {
         ok[i] = (uint8_t)pixel_valid(cube, valid, i, C, HW);
-        n_valid += ok[i];
+        n_valid += ok[i] && (!which || which[i]);
     }
     normalise(norm, cube, ok, c->band_lo, c->band_scale, C, HW);
     memset(out, 0, HW);
@@ -532,7 +533,7 @@ hiner_status hiner_classifier_predict(hiner_classifier *c, uint32_t width, uint3
     for (size_t i = 0; i < HW;) {
         size_t B = 0;
         for (; i < HW && B < chunk; i++)
-            if (ok[i]) pix[B++] = (uint32_t)i;
+            if (ok[i] && (!which || which[i])) pix[B++] = (uint32_t)i;
         if (B == 0) break;
         split_batch(wk, T, B);
         step_job j = {c, wk, norms, ok, pix, NULL, NULL, pred, W, H, 0.0f, 0.0f, 0};
