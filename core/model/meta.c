@@ -7,6 +7,7 @@
 #include <math.h>
 
 #include "../codec/codec.h"
+#include "cnumeric.h"
 #include "model.h"
 
 /* Longest string a reader accepts inside a record (a CRS WKT is a few KB). */
@@ -398,17 +399,13 @@ hiner_status hn_metarec_parse(hn_rd *r, hn_meta_store *s)
 /* The numbers are C-locale decimals whatever the process's locale: an application that
  * runs with the user's (QGIS, any Qt program) would otherwise write 412.5 as "412,5" and
  * fail to read "412.5". The conversions run under the C locale for this thread only. */
-typedef struct c_numeric {
-    locale_t c, old;
-} c_numeric;
-
-static void c_numeric_begin(c_numeric *n)
+void c_numeric_begin(c_numeric *n)
 {
     n->c = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
     n->old = n->c ? uselocale(n->c) : (locale_t)0;
 }
 
-static void c_numeric_end(c_numeric *n)
+void c_numeric_end(c_numeric *n)
 {
     if (!n->c) return;
     uselocale(n->old);
