@@ -104,13 +104,7 @@ hiner_status hiner_params_validate(const hiner_params *p)
     HN_CHECK(!p, HINER_E_INVALID_ARG);
     HN_CHECK(p->abi_version != HINER_ABI_VERSION, HINER_E_ABI);
     const hn_log lg = {p->log, p->log_user};
-#define RANGE(cond, ...)                                                                     \
-    do {                                                                                     \
-        if (!(cond)) {                                                                       \
-            hn_logf(&lg, 0, __VA_ARGS__);                                                    \
-            return HINER_E_INVALID_ARG;                                                      \
-        }                                                                                    \
-    } while (0)
+#define RANGE(cond, ...) HN_CHECK_ARG(&lg, cond, __VA_ARGS__)
     RANGE(isfinite(p->bpppb) && p->bpppb >= 0 && p->bpppb <= 64, "bpppb %g not in [0, 64]",
           p->bpppb);
     RANGE(isfinite(p->model_bytes) && p->model_bytes >= 0, "model_bytes %g is negative",

@@ -46,6 +46,16 @@ HN_HIDDEN void hn_logf(const hn_log *lg, int level, const char *fmt, ...) HN_PRI
 #define HN_TRACE_(st) ((void)0)
 #endif
 
+/* Parameter validation: when cond fails, the message goes to the log (level 0) and the
+ * function returns HINER_E_INVALID_ARG. */
+#define HN_CHECK_ARG(lg, cond, ...)                                                          \
+    do {                                                                                     \
+        if (!(cond)) {                                                                       \
+            hn_logf((lg), 0, __VA_ARGS__);                                                   \
+            return HINER_E_INVALID_ARG;                                                      \
+        }                                                                                    \
+    } while (0)
+
 /* Return `st` from the current function when cond holds. */
 #define HN_CHECK(cond, st)                                                                   \
     do {                                                                                     \

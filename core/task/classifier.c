@@ -54,13 +54,7 @@ hiner_status hiner_classify_params_validate(const hiner_classify_params *p)
     HN_CHECK(!p, HINER_E_INVALID_ARG);
     HN_CHECK(p->abi_version != HINER_ABI_VERSION, HINER_E_ABI);
     const hn_log lg = {p->log, p->log_user};
-#define RANGE(cond, ...)                                                                     \
-    do {                                                                                     \
-        if (!(cond)) {                                                                       \
-            hn_logf(&lg, 0, __VA_ARGS__);                                                    \
-            return HINER_E_INVALID_ARG;                                                      \
-        }                                                                                    \
-    } while (0)
+#define RANGE(cond, ...) HN_CHECK_ARG(&lg, cond, __VA_ARGS__)
     RANGE(p->patch >= 1 && p->patch <= 15 && p->patch % 2 == 1, "patch %d: odd, 1..15",
           p->patch);
     RANGE(p->band_group >= 1 && p->band_group <= 15 && p->band_group % 2 == 1,
