@@ -273,11 +273,17 @@ static hiner_status build_fixed(fixed_parts *f, const hn_data *d, const hiner_me
     hn_pl_info(&f->info, d, f->has_mask, f->has_wave);
     HN_FORWARD(hn_pl_band(&f->band, d->band_min, d->band_max, d->C));
     if (f->has_mask) HN_FORWARD(hn_pl_mask(&f->mask, d));
-    if (f->has_wave) HN_FORWARD(hn_pl_wave(&f->wave, d, meta));
-    if (f->has_geo) HN_FORWARD(hn_pl_geo(&f->geo, meta));
-    if (f->has_meta) HN_FORWARD(hn_pl_meta(&f->meta, meta, d->C));
-    HN_CHECK(f->info.err, HINER_E_NOMEM);
-    return HINER_OK;
+    /* the metadata the reader will rebuild, charged as it charges it */
+    hn_meta_store *trial = hn_meta_store_new(d->C);
+    HN_CHECK(!trial, HINER_E_NOMEM);
+    hiner_status st = HINER_OK;
+    if (f->has_wave) HN_GOTO_FWD(hn_pl_wave(&f->wave, d, meta, trial));
+    if (f->has_geo) HN_GOTO_FWD(hn_pl_geo(&f->geo, meta, trial));
+    if (f->has_meta) HN_GOTO_FWD(hn_pl_meta(&f->meta, meta, d->C, trial));
+    HN_GOTO_IF(f->info.err, HINER_E_NOMEM);
+fail:
+    hn_meta_store_free(trial);
+    return st;
 }
 
 static uint64_t fixed_bytes(const fixed_parts *f)
@@ -341,7 +347,11 @@ static hiner_status encode_to_buf(const hiner_cube *cube, const hiner_meta *meta
     char trng[512];
     training_text(trng, sizeof trng, p, p->epochs < 0 ? 1000 : p->epochs, 0, 0.0, 0.0,
                   HN_ENTROPY_ARITH); /* a placeholder of the final record's size */
-    HN_GOTO_FWD(build_fixed(&f, &d, meta));
+    st = build_fixed(&f, &d, meta);
+    if (st == HINER_E_LIMIT)
+        hn_logf(&lg, 0, "the metadata is beyond what a reader accepts (64 MiB of text per record, "
+                "128 MiB once expanded: docs/format.md); nothing was trained or written");
+    HN_GOTO_FWD(st);
     HN_GOTO_FWD(hn_pl_text(&f.trng, trng));
 
     /* size the network for what the metadata leaves */

@@ -85,39 +85,68 @@ hiner_status hn_pl_mask(hn_buf *b, const hn_data *d)
     return hn_mask_encode(b, d->valid, d->W, d->H, d->mask_per_band ? d->C : 1);
 }
 
-static hiner_status text_payload(hn_buf *b, const hn_buf *raw)
+/* Compresses a text record after replaying the reader on it (hn_read_model: MAX_TEXT per
+ * record, the metadata store's cap across WAVE, GEO and META in that order), so the writer
+ * never makes a file its own reader would refuse. */
+static hiner_status text_payload(hn_buf *b, const hn_buf *raw, hn_meta_store *trial,
+                                 hiner_status (*parse)(hn_rd *, hn_meta_store *, double *),
+                                 double *wl)
 {
     HN_CHECK(raw->err, HINER_E_NOMEM);
+    HN_CHECK(raw->n > MAX_TEXT, HINER_E_LIMIT);
+    hn_rd r;
+    hn_rd_init(&r, raw->p, raw->n);
+    hiner_status st = parse(&r, trial, wl);
+    if (st != HINER_OK) return st == HINER_E_NOMEM ? st : HINER_E_LIMIT; /* a string > MAX_STR */
     return hn_text_encode(b, raw->p, raw->n);
 }
 
-hiner_status hn_pl_wave(hn_buf *b, const hn_data *d, const hiner_meta *meta)
+static hiner_status parse_wave(hn_rd *r, hn_meta_store *s, double *wl)
+{
+    return hn_wave_parse(r, s, wl);
+}
+
+static hiner_status parse_geo(hn_rd *r, hn_meta_store *s, double *wl)
+{
+    (void)wl;
+    return hn_geo_parse(r, s);
+}
+
+static hiner_status parse_metarec(hn_rd *r, hn_meta_store *s, double *wl)
+{
+    (void)wl;
+    return hn_metarec_parse(r, s);
+}
+
+hiner_status hn_pl_wave(hn_buf *b, const hn_data *d, const hiner_meta *meta, hn_meta_store *trial)
 {
     hn_buf raw;
     hn_buf_init(&raw);
     hn_wave_serialize(&raw, meta ? meta->wavelength_units : NULL, d->wavelengths,
                       meta ? meta->fwhm : NULL, d->C);
-    hiner_status st = text_payload(b, &raw);
+    double *wl = hn_malloc(d->C, sizeof(double));
+    hiner_status st = wl ? text_payload(b, &raw, trial, parse_wave, wl) : HINER_E_NOMEM;
+    hn_free(wl);
     hn_buf_free(&raw);
     return st;
 }
 
-hiner_status hn_pl_geo(hn_buf *b, const hiner_meta *meta)
+hiner_status hn_pl_geo(hn_buf *b, const hiner_meta *meta, hn_meta_store *trial)
 {
     hn_buf raw;
     hn_buf_init(&raw);
     hn_geo_serialize(&raw, meta);
-    hiner_status st = text_payload(b, &raw);
+    hiner_status st = text_payload(b, &raw, trial, parse_geo, NULL);
     hn_buf_free(&raw);
     return st;
 }
 
-hiner_status hn_pl_meta(hn_buf *b, const hiner_meta *meta, uint32_t C)
+hiner_status hn_pl_meta(hn_buf *b, const hiner_meta *meta, uint32_t C, hn_meta_store *trial)
 {
     hn_buf raw;
     hn_buf_init(&raw);
     hn_metarec_serialize(&raw, meta, C);
-    hiner_status st = text_payload(b, &raw);
+    hiner_status st = text_payload(b, &raw, trial, parse_metarec, NULL);
     hn_buf_free(&raw);
     return st;
 }

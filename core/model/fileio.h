@@ -12,9 +12,11 @@
 HN_HIDDEN void hn_pl_info(hn_buf *b, const hn_data *d, int has_mask, int has_wave);
 HN_HIDDEN hiner_status hn_pl_band(hn_buf *b, const double *mn, const double *mx, uint32_t C);
 HN_HIDDEN hiner_status hn_pl_mask(hn_buf *b, const hn_data *d);
-HN_HIDDEN hiner_status hn_pl_wave(hn_buf *b, const hn_data *d, const hiner_meta *meta);
-HN_HIDDEN hiner_status hn_pl_geo(hn_buf *b, const hiner_meta *meta);
-HN_HIDDEN hiner_status hn_pl_meta(hn_buf *b, const hiner_meta *meta, uint32_t C);
+HN_HIDDEN hiner_status hn_pl_wave(hn_buf *b, const hn_data *d, const hiner_meta *meta,
+                                     hn_meta_store *trial);
+HN_HIDDEN hiner_status hn_pl_geo(hn_buf *b, const hiner_meta *meta, hn_meta_store *trial);
+HN_HIDDEN hiner_status hn_pl_meta(hn_buf *b, const hiner_meta *meta, uint32_t C,
+                                     hn_meta_store *trial);
 HN_HIDDEN hiner_status hn_pl_text(hn_buf *b, const char *text);
 HN_HIDDEN void hn_pl_arch(hn_buf *b, const hiner_plan *pl, int lam_mode, double lam_lo,
                           double lam_scale);
