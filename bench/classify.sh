@@ -39,7 +39,7 @@ fi
 mkdir -p "$WORK"
 export GDAL_DRIVER_PATH="$BUILD/gdalplugins"
 
-# the compressed files (HINER training, about 6 minutes each with the default budget)
+# the compressed files (HINER training, about 7 minutes each with the default budget)
 for r in $RATES; do
     f="$WORK/enmap_$r.hiner"
     if [ ! -f "$f" ]; then

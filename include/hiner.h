@@ -124,7 +124,7 @@ typedef struct hiner_params {
     /* --- training --- */
     int epochs;          /* passes over all bands; default -1: automatic, as many as a fixed
                             compute budget allows for this network (deterministic, about
-                            6 minutes of training on a 2-core AVX-512 machine), within
+                            7 minutes of training on a 2-core AVX-512 machine), within
                             [50, 3000]; the paper uses 300 */
     float lr;            /* peak Adam learning rate, default 1e-3 */
     float warmup;        /* fraction of steps warming up from 0.1 lr, default 0.1 */

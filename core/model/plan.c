@@ -242,13 +242,13 @@ hiner_status hn_plan_for_bytes(const hiner_params *p, uint32_t W, uint32_t H, ui
     const int store_enc = p->store_encoder;
     if (!p->enc_hidden && store_enc) {
         /* the compact encoder's hidden width: the widest that keeps the stored encoder
-         * within a fifth of the budget (it is ~2L x hidden + hidden x E weights) */
+         * within HN_ENC_SHARE of the budget (it is ~2L x hidden + hidden x E weights) */
         static const int hidden[] = {64, 48, 32, 24, 16, 12, 8};
         const double E = (double)pl->embed_channels * pl->embed_height * pl->embed_width;
         for (size_t i = 0; i < sizeof hidden / sizeof *hidden; i++) {
             pl->enc_hidden = hidden[i];
             double enc = ((2.0 * pl->enc_freqs + 1.0 + E) * hidden[i] + E) * beta / 8.0;
-            if (enc <= bytes / 5.0) break;
+            if (enc <= HN_ENC_SHARE * bytes) break;
         }
     }
     /* The paper's width floor of 12 makes its smallest decoder ~45k parameters; lower it
