@@ -147,7 +147,8 @@ typedef struct hiner_params {
                                        model_bytes (the paper), else up to the bands' Nyquist */
     float enc_base;                 /* frequency base b in b^k pi lambda, default 1.25 */
     int enc_hidden;                 /* spectral-encoder hidden width; 0 = 320 with model_bytes
-                                       (the paper), else 64 */
+                                       (the paper), else the widest of 64, 48, .. 8 that
+                                       keeps the stored encoder within 14 % of the size */
 
     /* --- the file (hiner_encode*) --- */
     int store_encoder;              /* 1 (default): store the spectral encoder so any
