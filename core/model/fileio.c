@@ -101,11 +101,6 @@ static hiner_status text_payload(hn_buf *b, const hn_buf *raw, hn_meta_store *tr
     return hn_text_encode(b, raw->p, raw->n);
 }
 
-static hiner_status parse_wave(hn_rd *r, hn_meta_store *s, double *wl)
-{
-    return hn_wave_parse(r, s, wl);
-}
-
 static hiner_status parse_geo(hn_rd *r, hn_meta_store *s, double *wl)
 {
     (void)wl;
@@ -125,7 +120,7 @@ hiner_status hn_pl_wave(hn_buf *b, const hn_data *d, const hiner_meta *meta, hn_
     hn_wave_serialize(&raw, meta ? meta->wavelength_units : NULL, d->wavelengths,
                       meta ? meta->fwhm : NULL, d->C);
     double *wl = hn_malloc(d->C, sizeof(double));
-    hiner_status st = wl ? text_payload(b, &raw, trial, parse_wave, wl) : HINER_E_NOMEM;
+    hiner_status st = wl ? text_payload(b, &raw, trial, hn_wave_parse, wl) : HINER_E_NOMEM;
     hn_free(wl);
     hn_buf_free(&raw);
     return st;
