@@ -562,14 +562,15 @@ static void test_allocation_failures(const char *seed_dir)
     CHECK(ok > 0 && nomem > 0);
 }
 
-/* The writer refuses, before training, a scene whose file the reader would refuse: a
- * 9000 x 9000 frame needs activations above the 2^26-float limit; 1000 x 1000 does not. */
+/* The library's errors, printed with the test's output. */
 static void say(int level, const char *msg, void *user)
 {
     (void)user;
     if (level == 0) printf("  library: %s\n", msg);
 }
 
+/* The writer refuses, before training, a scene whose file the reader would refuse: a
+ * 9000 x 9000 frame needs activations above the 2^26-float limit; 1000 x 1000 does not. */
 static void test_writer_limits(void)
 {
     hiner_params p;
