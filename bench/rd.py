@@ -6,8 +6,10 @@ same session). Writes a Markdown table (PSNR, SAM, bpppb, encode time), an R-D p
 per scene, one picture (a band, its reconstruction, the error map).
 
 usage: bench/rd.py [--build build] [--rates 0.05,0.1,0.2,0.4] [--scenes a,b] [--out DIR]
-                   [--co KEY=VALUE ...] [--no-refs] [--resume]
-Results go to DIR/rd.md, DIR/rd.json, DIR/rd.png and DIR/<scene>.png.
+                   [--co KEY=VALUE ...] [--no-refs] [--resume [--redo]]
+Results go to DIR/rd.md, DIR/rd.json, DIR/rd.png and DIR/<scene>.png. With --resume the
+(scene, rate) pairs already in DIR/rd.json are kept and only the others run; --redo runs
+RATES on SCENES again.
 """
 import argparse
 import json
@@ -110,7 +112,9 @@ def main():
     ap.add_argument('--co', action='append', default=[])
     ap.add_argument('--no-refs', action='store_true')
     ap.add_argument('--resume', action='store_true',
-                    help='keep the scenes already in OUT/rd.json and run the others')
+                    help='keep the (scene, rate) results already in OUT/rd.json and run the others')
+    ap.add_argument('--redo', action='store_true',
+                    help='with --resume: measure RATES on SCENES again even where present')
     a = ap.parse_args()
     rates = [float(r) for r in a.rates.split(',')]
     os.makedirs(a.out, exist_ok=True)
@@ -123,7 +127,12 @@ def main():
             for key in ('j2k', 'pca'):
                 res[key] = {float(k): v for k, v in res[key].items()}
     for scene in a.scenes.split(','):
-        if scene in results:
+        res = results.get(scene, {'hiner': [], 'j2k': {}, 'pca': {}})
+        if a.redo:
+            res['hiner'] = [r for r in res['hiner'] if r['rate'] not in rates]
+        done = {r['rate'] for r in res['hiner']}
+        todo = [r for r in rates if r not in done]
+        if not todo:
             print(f'{scene}: kept from {saved}', flush=True)
             continue
         src = os.path.join(SHARED, 'data', scene + '.tif')
@@ -131,12 +140,11 @@ def main():
             print(f'{scene}: not present, skipped', flush=True)
             continue
         ref = gdal.Open(src).ReadAsArray()
-        res = {'hiner': [], 'j2k': {}, 'pca': {}}
         if not a.no_refs:
-            res['j2k'] = run_ref('j2k_rd.py', src, rates)
-            res['pca'] = run_ref('pca_j2k_rd.py', src, rates)
+            res['j2k'].update(run_ref('j2k_rd.py', src, todo))
+            res['pca'].update(run_ref('pca_j2k_rd.py', src, todo))
         with tempfile.TemporaryDirectory() as tmp:
-            for rate in rates:
+            for rate in todo:
                 r = run_hiner(src, rate, tmp, a.co, a.build)
                 if 'error' in r:
                     print(f'{scene} {rate}: {r["error"]}', flush=True)
@@ -157,14 +165,15 @@ def main():
                 print(f'{scene} {rate}: HINER {r["bpppb"]:.4f} bpppb {r["psnr"]:.2f} dB SAM {r["sam"]:.3f} '
                       f'({r["secs"]:.0f} s) | J2K {j.get("psnr", float("nan")):.2f} | '
                       f'PCA+J2K {p.get("psnr", float("nan")):.2f}', flush=True)
+        res['hiner'].sort(key=lambda r: r['rate'])
         results[scene] = res
         with open(saved, 'w') as f:  # after every scene, so that --resume can go on
             json.dump(results, f, indent=1)
-        write_table(results, rates, a.out)
+        write_table(results, a.out)
         plot(results, os.path.join(a.out, 'rd.png'))
 
 
-def write_table(results, rates, out):
+def write_table(results, out):
     lines = ['| scene | target | HINER bpppb | HINER PSNR | SAM | encode | J2K | PCA+J2K | vs PCA+J2K |',
              '| --- | --- | --- | --- | --- | --- | --- | --- | --- |']
     for scene, res in results.items():

@@ -141,7 +141,9 @@ typedef struct hiner_params {
     int embed_height, embed_width;  /* spatial size of the embedding */
     int embed_channels;             /* default 16 */
     int min_width;                  /* width floor of decoder stages; 0 = 12 with model_bytes
-                                       (the paper), else lowered as far as the size needs */
+                                       (the paper), else lowered as far as the size needs
+                                       and on to the first floor (down to 6) that raises
+                                       at most one layer above the taper */
     float width_reduce;             /* c_{i+1} = c_i / width_reduce, default 1.2 */
     int enc_freqs;                  /* positional-encoding frequencies; 0 = 80 with
                                        model_bytes (the paper), else up to the bands' Nyquist */

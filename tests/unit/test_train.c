@@ -3,7 +3,7 @@
  * stated PSNR in seconds, the same seed and thread count give bit-identical models, a
  * cancel from the progress callback stops it cleanly, NoData is kept out of the loss and
  * comes back as NoData, stored wavelengths decode like their bands, and bad parameters
- * are refused.
+ * are refused. Plus the size rule's width layouts (no training).
  */
 #include <math.h>
 #include <string.h>
@@ -65,8 +65,56 @@ static int cancel_at_half(double frac, const char *msg, void *user)
     return frac < 0.5;
 }
 
+/* Layers after c0 that sit at the plan's smallest width while the taper (c / 1.2) would
+ * have gone below it. */
+static int at_floor(const hiner_plan *pl)
+{
+    int last = pl->widths[pl->n_stages], n = 0;
+    for (int i = 1; i <= pl->n_stages; i++)
+        n += pl->widths[i] == last && rint(pl->widths[i - 1] / 1.2) < last;
+    return n;
+}
+
+/* The size rule lowers the width floor until a network fits, and prefers a floor that
+ * keeps the taper: a 100 x 80 x 162 cube at 0.2 bpppb got 13,11,10,10,10 (three layers
+ * raised to the floor of 10, 42.04 dB on hydice_urban_162), now 16,13,11,9,8 (42.42 dB). */
+static void test_plan_widths(void)
+{
+    static const struct { unsigned w, h, c; double r; } cases[] = {
+        {100, 80, 162, 0.2}, {95, 95, 156, 0.2}, {150, 150, 188, 0.1}, {100, 100, 189, 0.2},
+        {100, 100, 189, 0.4}, {160, 192, 224, 0.1}};
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        hiner_params p;
+        hiner_params_init(&p, HINER_ABI_VERSION);
+        p.bpppb = cases[i].r;
+        hiner_plan pl;
+        CHECK(hiner_plan_compute(&p, cases[i].w, cases[i].h, cases[i].c, &pl) == HINER_OK);
+        int floor_w = pl.widths[pl.n_stages];
+        printf("plan %ux%ux%u at %.2f bpppb: widths", cases[i].w, cases[i].h, cases[i].c,
+               cases[i].r);
+        for (int k = 0; k <= pl.n_stages; k++) printf(" %d", pl.widths[k]);
+        printf(", %d at the floor\n", at_floor(&pl));
+        CHECK_MSG(floor_w <= 6 || at_floor(&pl) <= 1, "%d layers raised to %d", at_floor(&pl),
+                  floor_w);
+        /* the budget holds the decoder at ~7 bits per weight */
+        CHECK(pl.decoder_params * 7.0 / 8.0 < cases[i].r * cases[i].w * cases[i].h * cases[i].c / 8.0);
+        for (int k = 1; k <= pl.n_stages; k++) CHECK(pl.widths[k] <= pl.widths[k - 1]);
+    }
+    /* an explicit floor is kept even where it flattens the layout */
+    hiner_params p;
+    hiner_params_init(&p, HINER_ABI_VERSION);
+    p.bpppb = 0.2;
+    p.min_width = 10;
+    hiner_plan pl;
+    CHECK(hiner_plan_compute(&p, 100, 80, 162, &pl) == HINER_OK);
+    for (int k = 0; k <= pl.n_stages; k++) CHECK(pl.widths[k] >= 10);
+    CHECK(at_floor(&pl) >= 2);
+}
+
 int main(void)
 {
+    test_plan_widths();
+
     static uint16_t data[C * H * W];
     double wl[C];
     make_cube(data, wl);
