@@ -97,4 +97,15 @@ for label, name in rows:
           ms([j["kappa"] for j in js]), "|",
           f"{statistics.mean(j['train_seconds'] for j in js):.0f} |",
           f"{statistics.mean(j['total_seconds'] for j in js):.0f} |")
+# paired by seed (same split and initialisation): what the targets compare
+print("\nPaired OA differences in points (mean ± sd over seeds; per seed):\n")
+print("| rate | (b) - (a) | (c) - (b) | (d) - (b) | (d) - (a) |")
+print("| --- | --- | --- | --- | --- |")
+def diff(x, y):
+    d = [100.0 * (p["oa"] - q["oa"]) for p, q in zip(load(x), load(y))]
+    sd = statistics.stdev(d) if len(d) > 1 else 0.0
+    return f"{statistics.mean(d):+.2f} ± {sd:.2f} (" + ", ".join(f"{v:+.1f}" for v in d) + ")"
+for r in rates:
+    print(f"| {r} | {diff(f'b_{r}', 'a_orig')} | {diff(f'c_{r}', f'b_{r}')} | "
+          f"{diff(f'd_{r}', f'b_{r}')} | {diff(f'd_{r}', 'a_orig')} |")
 EOF
