@@ -356,6 +356,7 @@ static hiner_status encode_to_buf(const hiner_cube *cube, const hiner_meta *meta
 
     /* size the network for what the metadata leaves */
     hiner_plan plan;
+    int bits0 = p->quant_bits; /* the bit width the network is sized for */
     {
         hn_buf arch;
         hn_buf_init(&arch);
@@ -378,8 +379,7 @@ static hiner_status encode_to_buf(const hiner_cube *cube, const hiner_meta *meta
                     fixed * 8.0 / samples, (unsigned long long)target, target * 8.0 / samples);
             HN_GOTO_IF(1, HINER_E_BUDGET);
         }
-        st = hn_plan_for_bytes(p, W, H, C, (double)(target - fixed), HN_BETA(p->quant_bits),
-                               &plan, &lg);
+        st = hn_plan_for_rate(p, W, H, C, (double)(target - fixed), &plan, &bits0, &lg);
         if (st == HINER_E_BUDGET)
             hn_logf(&lg, 0, "%.4f bpppb is below the smallest file for this %ux%ux%u cube",
                     target * 8.0 / samples, W, H, C);
@@ -418,7 +418,7 @@ static hiner_status encode_to_buf(const hiner_cube *cube, const hiner_meta *meta
 
     /* quantize to the rate, fine-tune with the quantization in the loop, quantize again */
     const int store_enc = p->store_encoder;
-    qset_init(&q, m, store_enc, p->quant_bits);
+    qset_init(&q, m, store_enc, bits0);
     uint64_t total = 0;
     f.arch.n = 0;
     hn_pl_arch(&f.arch, &plan, m->wavelengths ? 1 : 0, m->lam_lo, m->lam_scale);

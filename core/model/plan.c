@@ -304,7 +304,26 @@ hiner_status hn_plan_make(const hiner_params *p, uint32_t W, uint32_t H, uint32_
         return paper_widths(p, pl, lg);
     }
     double bytes = p->size_bytes ? (double)p->size_bytes : p->bpppb * (double)W * H * C / 8.0;
-    return hn_plan_for_bytes(p, W, H, C, bytes, HN_BETA(p->quant_bits), pl, lg);
+    return hn_plan_for_rate(p, W, H, C, bytes, pl, NULL, lg);
+}
+
+hiner_status hn_plan_for_rate(const hiner_params *p, uint32_t W, uint32_t H, uint32_t C,
+                              double bytes, hiner_plan *pl, int *bits, const hn_log *lg)
+{
+    int b = p->quant_bits;
+    HN_FORWARD(hn_plan_for_bytes(p, W, H, C, bytes, HN_BETA(b), pl, lg));
+    /* Compute-bound: the automatic budget would train this network fewer than
+     * HN_EPOCHS_WANT epochs. Size it for up to HN_EXTRA_BITS more bits per weight instead:
+     * fewer weights that train longer, stored more precisely (the rate fit fills the file). */
+    while (p->epochs < 0 && b < p->quant_bits + HN_EXTRA_BITS && b < 16 &&
+           hn_auto_epochs(pl) < HN_EPOCHS_WANT) {
+        hiner_plan t;
+        if (hn_plan_for_bytes(p, W, H, C, bytes, HN_BETA(b + 1), &t, lg) != HINER_OK) break;
+        *pl = t;
+        b++;
+    }
+    if (bits) *bits = b;
+    return HINER_OK;
 }
 
 hiner_status hiner_plan_compute(const hiner_params *p, uint32_t width, uint32_t height,
