@@ -318,7 +318,8 @@ hiner_status hn_plan_for_rate(const hiner_params *p, uint32_t W, uint32_t H, uin
     while (p->epochs < 0 && b < p->quant_bits + HN_EXTRA_BITS && b < 16 &&
            hn_auto_epochs(pl) < HN_EPOCHS_WANT) {
         hiner_plan t;
-        if (hn_plan_for_bytes(p, W, H, C, bytes, HN_BETA(b + 1), &t, lg) != HINER_OK) break;
+        if (hn_plan_for_bytes(p, W, H, C, bytes, HN_BETA(b + 1), &t, NULL) != HINER_OK)
+            break; /* quietly: the network above stands */
         *pl = t;
         b++;
     }
