@@ -235,15 +235,12 @@ double hn_plan_est_bytes(const hiner_plan *pl, int store_encoder, double beta)
     return values * beta / 8.0 + side;
 }
 
-/* How many of the layers after c0 the floor raises above the taper c_{i+1} = c_i / r. */
-static int clamped_layers(int n_stages, int c0, float reduce, int floor_width)
+/* How many of the plan's layers after c0 its floor raised above the taper c_{i-1} / r. */
+static int clamped_layers(const hiner_plan *pl, float reduce, int floor_width)
 {
-    int n = 0, c = c0;
-    for (int i = 0; i < n_stages; i++) {
-        int t = (int)rint((double)c / reduce);
-        if (t < floor_width) n++;
-        c = t > floor_width ? t : floor_width;
-    }
+    int n = 0;
+    for (int i = 1; i <= pl->n_stages; i++)
+        n += (int)rint((double)pl->widths[i - 1] / reduce) < floor_width;
     return n;
 }
 
@@ -282,11 +279,9 @@ hiner_status hn_plan_for_bytes(const hiner_params *p, uint32_t W, uint32_t H, ui
             best = c0;
         }
         if (best < floor_w) continue;
-        if (p->min_width || floor_w <= 6 ||
-            clamped_layers(pl->n_stages, best, p->width_reduce, floor_w) <= 1) {
-            hn_plan_set_width(pl, best, p->width_reduce, floor_w);
+        hn_plan_set_width(pl, best, p->width_reduce, floor_w);
+        if (p->min_width || floor_w <= 6 || clamped_layers(pl, p->width_reduce, floor_w) <= 1)
             return HINER_OK;
-        }
     }
     int floor_w = p->min_width ? p->min_width : floors[nf - 1];
     hn_plan_set_width(pl, floor_w, p->width_reduce, floor_w);
