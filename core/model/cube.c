@@ -72,28 +72,6 @@ void hn_band_minmax(const double *v, const uint8_t *valid, size_t n, double *mn,
     *mx = hi;
 }
 
-/* Rounds a band's range outward to multiples of a power of two near
- * (max - min) / HN_BAND_GRID, so the stored pair (BAND, f32) has short mantissas: the BAND
- * chunk of paviau_crop_103 (103 bands) takes 94 bytes instead of 388, abu_beach1_188's 295
- * instead of 677. The range widens by less than 2 / HN_BAND_GRID of itself (about 4 % on
- * average), which only rescales the band's share of the training loss. Kept exact where
- * the rounded pair would not be exact in f32, or would take in the NoData value. */
-#define HN_BAND_GRID 16.0
-static void round_range(double *mn, double *mx, const hn_data *d)
-{
-    const double r = *mx - *mn;
-    if (!(r > 0.0) || !isfinite(r)) return;
-    const double step = exp2(floor(log2(r / HN_BAND_GRID)));
-    const double lo = floor(*mn / step) * step, hi = ceil(*mx / step) * step;
-    if ((double)(float)lo != lo || (double)(float)hi != hi) return;
-    /* a valid pixel must not decode to a NoData value the exact range kept out */
-    if (d->has_nodata && ((d->nodata >= lo && d->nodata < *mn) ||
-                          (d->nodata > *mx && d->nodata <= hi)))
-        return;
-    *mn = lo;
-    *mx = hi;
-}
-
 double hn_lambda_of(double wl, int has_wl, double lo, double scale)
 {
     return has_wl ? (wl - lo) * scale : wl * scale;
@@ -185,7 +163,6 @@ hiner_status hn_data_load(hn_data *d, const hiner_cube *cube, const hn_log *lg)
         all_valid += nv;
         double mn, mx;
         hn_band_minmax(v, vb, n, &mn, &mx);
-        round_range(&mn, &mx, d);
         d->band_min[b] = mn;
         d->band_max[b] = mx;
         double inv = mx > mn ? 1.0 / (mx - mn) : 0.0;
