@@ -474,7 +474,10 @@ typedef struct hiner_classify_params {
                              the main cube, default 0.5 */
     float isi_until;      /* with augmented cubes: fraction of the epochs that draw from
                              them; the rest train on the main cube only, default 0.7 */
-    uint64_t seed;        /* initialisation, shuffling and cube draws, default 1 */
+    uint64_t seed;        /* initialisation, shuffling and cube draws, default 1. ASW's
+                             weights and the cube draws have streams of their own: with
+                             or without them, a seed starts the classifier from the same
+                             weights and shuffles the pixels alike */
     int threads;          /* worker threads, default 1 (0 means 1). Results are
                              deterministic for a given seed and thread count. */
 

@@ -358,8 +358,9 @@ hiner_status hiner_classifier_train(const hiner_classify_params *p, const hiner_
 
     c = classifier_new(p, C, (size_t)K);
     HN_GOTO_IF(!c, HINER_E_NOMEM);
-    hn_rng rng;
+    hn_rng rng, isi_rng; /* ISI's draws apart, so shuffles and dropout match a run without */
     hn_rng_seed(&rng, p->seed);
+    hn_rng_seed(&isi_rng, p->seed ^ 0x495349ULL);
     hn_sf_init(&c->w, &c->cfg, &rng);
     band_range(c->band_lo, c->band_scale, d->cube, ok, C, HW);
     for (uint32_t k = 0; k <= d->n_augment; k++) {
@@ -418,8 +419,8 @@ hiner_status hiner_classifier_train(const hiner_classify_params *p, const hiner_
                 bpix[i] = train_pix[order[s0 + i]];
                 btgt[i] = train_tgt[order[s0 + i]];
                 bcube[i] = 0;
-                if (e < isi_epochs && hn_rng_uniform(&rng) >= p->isi_clean)
-                    bcube[i] = (uint8_t)(1 + hn_rng_below(&rng, d->n_augment));
+                if (e < isi_epochs && hn_rng_uniform(&isi_rng) >= p->isi_clean)
+                    bcube[i] = (uint8_t)(1 + hn_rng_below(&isi_rng, d->n_augment));
                 n_valid += count_patch_valid(ok, bpix[i], W, H, c->cfg.P);
             }
             split_batch(wk, T, B);

@@ -86,12 +86,17 @@ void hn_sf_init(const hn_sf_params *t, const hn_sf_cfg *c, hn_rng *rng)
 {
     const size_t C = c->C, D = c->D, N = C + 1, PP = c->P * c->P, GP = c->G * PP;
     if (c->asw) {
-        uniform(t->as1_w, c->AH, 1.0f, rng); /* Linear(1, AH): fan_in 1 */
-        uniform(t->as1_b, c->AH, 1.0f, rng);
+        /* ASW draws from its own stream, derived from rng without advancing it: the
+         * classifier starts from the same weights (and training shuffles alike) with or
+         * without ASW, so the two are compared on the same footing */
+        hn_rng ar = *rng;
+        hn_rng_seed(&ar, hn_rng_next(&ar) ^ 0x415357ULL);
+        uniform(t->as1_w, c->AH, 1.0f, &ar); /* Linear(1, AH): fan_in 1 */
+        uniform(t->as1_b, c->AH, 1.0f, &ar);
         fill(t->as2_w, C * c->AH, 0.0f);     /* zero, as the authors' ScalingNet: s = 1 */
         fill(t->as2_b, C, 0.0f);
-        uniform(t->am1_w, c->AM * C, 1.0f / sqrtf((float)C), rng);
-        uniform(t->am1_b, c->AM, 1.0f / sqrtf((float)C), rng);
+        uniform(t->am1_w, c->AM * C, 1.0f / sqrtf((float)C), &ar);
+        uniform(t->am1_b, c->AM, 1.0f / sqrtf((float)C), &ar);
         fill(t->am2_w, C * c->AM, 0.0f);     /* zero: ASW starts as the identity */
         fill(t->am2_b, C, 0.0f);
     }
