@@ -577,11 +577,13 @@ HINER_API hiner_status hiner_classify_split(const uint8_t *labels, size_t n, int
                                             hiner_log_fn log, void *log_user);
 
 /* ISI: decodes every stored band b at wavelength w_b + u_b, u_b ~ U(-eta, eta) * the
- * local band spacing (mean distance to the neighbouring bands along the band order,
- * ignoring a step against the overall direction, as between two detectors), clamped to
- * the covered range. Wavelengths as hiner_model_decode_wavelength (band positions when
- * the file has none). out gets (bands,height,width) floats in the source's units; NoData
- * pixels get the NoData value. Draws are seeded: the same seed gives the same cube.
+ * local band spacing: the distance to the nearer of b's two neighbours along the
+ * wavelength axis. Bands without a range (constant, or all NoData, as bad bands filled
+ * with one value) are no neighbours: the jitter goes towards the live side only, and a
+ * band without a live neighbour, or without a range itself, is decoded unjittered.
+ * Wavelengths as hiner_model_decode_wavelength (band positions when the file has none).
+ * out gets (bands,height,width) floats in the source's units; NoData pixels get the
+ * NoData value. Draws are seeded: the same seed gives the same cube.
  * HINER_E_UNSUPPORTED when the file carries no spectral encoder. */
 HINER_API hiner_status hiner_model_decode_jittered(hiner_model *m, double eta, uint64_t seed,
                                                    float *out);
