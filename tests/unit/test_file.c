@@ -342,6 +342,35 @@ static void test_file_properties(void)
     size_t n = 0;
     CHECK(hiner_encode_mem(&cube, &meta, &p, &f, &n, NULL) == HINER_E_BUDGET);
     CHECK(f == NULL);
+    int st_mid;
+    /* the smallest target that encodes: there, the informative training record is left
+     * out for the network (a few bytes more and it is back) */
+    p = base_params();
+    p.epochs = 1;
+    size_t lo = 300, hi = 20000; /* fails at lo, encodes at hi */
+    while (hi - lo > 1) {
+        p.size_bytes = (lo + hi) / 2;
+        st_mid = hiner_encode_mem(&cube, &meta, &p, &f, &n, NULL);
+        hiner_free(f), f = NULL;
+        if (st_mid == HINER_OK) hi = p.size_bytes;
+        else lo = p.size_bytes;
+    }
+    for (int k = 0; k < 2; k++) {
+        p.size_bytes = hi + (k ? 200 : 0);
+        hiner_model *t = NULL;
+        hiner_info ti;
+        CHECK(hiner_encode_mem(&cube, &meta, &p, &f, &n, NULL) == HINER_OK);
+        CHECK(f && n <= p.size_bytes && hiner_open_mem(f, n, &t) == HINER_OK);
+        if (t && hiner_model_info(t, &ti) == HINER_OK) {
+            printf("target %zu bytes (smallest that encodes + %d): %zu bytes, training "
+                   "record %s\n", (size_t)p.size_bytes, k ? 200 : 0, n,
+                   ti.training[0] ? "kept" : "left out");
+            CHECK(k ? ti.training[0] != 0 : ti.training[0] == 0);
+            CHECK(hiner_model_decode_band(t, 0, a) == HINER_OK);
+        }
+        hiner_model_free(t);
+        hiner_free(f), f = NULL;
+    }
     /* a cube with every pixel NoData */
     for (size_t k = 0; k < (size_t)C * H * W; k++) data[k] = 0;
     cube.has_nodata = 1;
