@@ -347,5 +347,11 @@ int hn_auto_epochs(const hiner_plan *pl)
 
 int hn_epochs_for(const hiner_params *p, const hiner_plan *pl)
 {
-    return p->epochs >= 0 ? p->epochs : hn_auto_epochs(pl);
+    if (p->epochs >= 0) return p->epochs;
+    int e = hn_auto_epochs(pl);
+    if (e < HN_EPOCHS_LARGE) { /* a large network: more time, up to HN_EPOCHS_LARGE epochs */
+        const int more = (int)(e * (HN_TRAIN_BUDGET_LARGE / HN_TRAIN_BUDGET));
+        e = more < HN_EPOCHS_LARGE ? more : HN_EPOCHS_LARGE;
+    }
+    return e;
 }
