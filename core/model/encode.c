@@ -384,7 +384,7 @@ static hiner_status encode_to_buf(const hiner_cube *cube, const hiner_meta *meta
         st = hn_plan_for_rate(p, W, H, C, (double)(target - fixed), &plan, &bits0, &lg);
         /* The informative TRNG record is the one chunk a file can do without: left out
          * where the smallest network fits only without it (the Pavia crop at 0.1 bpppb:
-         * 2,390 bytes left for a network of 2,463 with it, 2,502 without). */
+         * 2,390 bytes left for a network of 2,463 with it, 2,512 without). */
         const uint64_t trng_bytes = HN_CHUNK_OVERHEAD + f.trng.n;
         if (st == HINER_E_BUDGET && target > fixed - trng_bytes &&
             hn_plan_for_rate(p, W, H, C, (double)(target - (fixed - trng_bytes)), &plan,
