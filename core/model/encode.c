@@ -493,9 +493,11 @@ static hiner_status encode_to_buf(const hiner_cube *cube, const hiner_meta *meta
     }
 
     /* the file */
-    training_text(trng, sizeof trng, p, epochs, qat, psnr_float, psnr_q, q.method);
-    hn_buf_free(&f.trng);
-    HN_GOTO_FWD(hn_pl_text(&f.trng, trng));
+    if (!f.no_trng) {
+        training_text(trng, sizeof trng, p, epochs, qat, psnr_float, psnr_q, q.method);
+        hn_buf_free(&f.trng);
+        HN_GOTO_FWD(hn_pl_text(&f.trng, trng));
+    }
     hiner_bits bits;
     assemble(file, &f, &q, store_enc, &bits);
     HN_GOTO_IF(file->err, HINER_E_NOMEM);

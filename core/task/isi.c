@@ -42,8 +42,8 @@ hiner_status hiner_model_decode_jittered(hiner_model *m, double eta, uint64_t se
         }
         /* the spacing is the distance to the nearer live neighbour (at the edge of a gap
          * in the wavelengths, the regular side); the jitter goes towards live ones only */
-        const int ok_below = live(m, (int)b) && live(m, below);
-        const int ok_above = live(m, (int)b) && live(m, above);
+        const int self = live(m, (int)b);
+        const int ok_below = self && live(m, below), ok_above = self && live(m, above);
         const double d_below = ok_below ? POS(b) - POS(below) : INFINITY;
         const double d_above = ok_above ? POS(above) - POS(b) : INFINITY;
         const double spacing = fmin(d_below, d_above);
