@@ -46,6 +46,7 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--min-width")) p.min_width = atoi(v), i++;
         else if (!strcmp(a, "--no-encoder")) p.store_encoder = 0;
         else if (!strcmp(a, "--max-kernel")) p.max_kernel = atoi(v), i++;
+        else if (!strcmp(a, "--embed-ch")) p.embed_channels = atoi(v), i++;
         else if (!strcmp(a, "--out")) out = v, i++;
         else if (!strcmp(a, "-v")) verbose = 1;
         else {

@@ -7,7 +7,7 @@
 #include "codec.h"
 
 #define HN_FORMAT_MAJOR 1
-#define HN_FORMAT_MINOR 0
+#define HN_FORMAT_MINOR 1
 #define HN_CHUNK_CRITICAL 1u
 #define HN_CHUNK_OVERHEAD 16 /* type, flags, length, crc */
 #define HN_HEADER_BYTES 16

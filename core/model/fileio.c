@@ -192,7 +192,10 @@ hiner_status hn_pl_tensors(hn_buf *b, int method, hn_qtensor *qt, size_t nt)
         hn_buf_u8(b, (uint8_t)qt[t].bits);
         hn_buf_u8(b, (uint8_t)qt[t].mode);
         size_t ns = hn_qtensor_side_count(&qt[t]);
-        for (size_t i = 0; i < ns; i++) hn_buf_u16(b, qt[t].side[i]);
+        for (size_t i = 0; i < ns; i++) {
+            if (qt[t].mode == 2 && i > 0) hn_buf_u8(b, (uint8_t)qt[t].side[i]);
+            else hn_buf_u16(b, qt[t].side[i]);
+        }
     }
     hn_sym_seg segs[HN_MAX_TENSORS];
     HN_CHECK(nt > HN_MAX_TENSORS, HINER_E_GENERIC);
@@ -340,16 +343,22 @@ static hiner_status parse_tensors(const hn_chunk *c, const rd_tensor *tens, size
         qt[t].rows = tens[t].rows;
         qt[t].cols = tens[t].cols;
         HN_GOTO_IF(r.overrun, HINER_E_CORRUPT);
-        HN_GOTO_IF(qt[t].bits < 1 || qt[t].bits > 16 || qt[t].mode > 1, HINER_E_CORRUPT);
+        HN_GOTO_IF(qt[t].bits < 1 || qt[t].bits > 16 || qt[t].mode > 2 ||
+                       (qt[t].mode == 2 && qt[t].bits < 2), HINER_E_CORRUPT);
         if (qt[t].bits > *max_bits) *max_bits = qt[t].bits;
         size_t ns = hn_qtensor_side_count(&qt[t]);
-        HN_GOTO_IF(ns * 2 > hn_rd_left(&r), HINER_E_CORRUPT);
+        HN_GOTO_IF(hn_qtensor_side_bytes(qt[t].mode, qt[t].rows) > hn_rd_left(&r),
+                   HINER_E_CORRUPT);
         qt[t].side = hn_malloc(ns, sizeof(uint16_t));
         qt[t].q = hn_malloc(qt[t].rows * qt[t].cols, sizeof(uint16_t));
         HN_GOTO_IF(!qt[t].side || !qt[t].q, HINER_E_NOMEM);
         for (size_t i = 0; i < ns; i++) {
+            if (qt[t].mode == 2 && i > 0) { /* a grid index: any byte is valid */
+                qt[t].side[i] = hn_rd_u8(&r);
+                continue;
+            }
             qt[t].side[i] = hn_rd_u16(&r);
-            /* min and scale must be finite; a NaN or inf would poison every output */
+            /* min, scale and S must be finite; a NaN or inf would poison every output */
             float v = hn_f16_to_f32(qt[t].side[i]);
             HN_GOTO_IF(!isfinite(v), HINER_E_CORRUPT);
         }

@@ -218,19 +218,20 @@ static hiner_status paper_widths(const hiner_params *p, hiner_plan *pl, const hn
 
 double hn_plan_est_bytes(const hiner_plan *pl, int store_encoder, double beta)
 {
-    /* entropy-coded values plus float16 (min, scale) per row as side information */
+    /* entropy-coded values plus side information: a float16 step and a byte per row of
+     * each weight (quantization mode 2), (min, scale) per bias */
     double values = (double)pl->decoder_params, side = 0.0;
-    side += 4.0 * (pl->widths[0] + 1);
+    side += 2.0 + pl->widths[0] + 4.0;
     for (int i = 0; i < pl->n_stages; i++)
-        side += 4.0 * ((double)pl->widths[i + 1] * pl->strides[i] * pl->strides[i] + 1);
+        side += 2.0 + (double)pl->widths[i + 1] * pl->strides[i] * pl->strides[i] + 4.0;
     side += 8.0;
     if (store_encoder) {
         values += (double)pl->encoder_params;
-        side += 4.0 * (2.0 * pl->enc_hidden + 2.0 * pl->embed_channels * pl->embed_height *
-                                                  pl->embed_width);
+        side += 2.0 * (2.0 + 4.0) + pl->enc_hidden +
+                (double)pl->embed_channels * pl->embed_height * pl->embed_width;
     } else {
         values += (double)pl->embedding_params;
-        side += 4.0 * pl->bands;
+        side += 2.0 + pl->bands;
     }
     return values * beta / 8.0 + side;
 }

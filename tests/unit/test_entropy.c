@@ -2,12 +2,15 @@
  * test_entropy.c - the weight entropy coders (Huffman and adaptive arithmetic): exact round
  * trips over mixed segment lists and every edge (1- and 16-bit symbols, constant data, empty
  * segments and lists), sizes near the order-0 entropy, decoding that stops exactly at the
- * stream's end, and truncated, bit-flipped and random streams that fail cleanly.
+ * stream's end, and truncated, bit-flipped and random streams that fail cleanly; and the
+ * weight quantizer's modes: restored values within half a step, and the mode picked once
+ * side information is counted.
  */
 #include <math.h>
 #include <string.h>
 
 #include "../../core/codec/codec.h"
+#include "../../core/codec/quant.h"
 #include "../check.h"
 
 static const int methods[2] = {HN_ENTROPY_HUFFMAN, HN_ENTROPY_ARITH};
@@ -402,6 +405,68 @@ static void test_bad_tables(void)
     CHECK(decode_copy(under, sizeof under, &s, 1, HN_ENTROPY_HUFFMAN) == HINER_E_CORRUPT);
 }
 
+/* The quantizer's three modes and its choice between them. */
+static void test_quant(hn_rng *r)
+{
+    enum { ROWS = 64, COLS = 48 };
+    static float w[ROWS * COLS], back[ROWS * COLS], fake[ROWS * COLS];
+    /* rows whose scales span 2^10: per row pays, per tensor would waste the small rows */
+    for (int i = 0; i < ROWS; i++)
+        for (int j = 0; j < COLS; j++)
+            w[i * COLS + j] = (float)(ldexp(1.0, -(i % 11)) * hn_rng_normal(r));
+    w[5] = 0.0f;
+    for (int j = 0; j < COLS; j++) w[7 * COLS + j] = 0.0f; /* an all-zero row */
+    for (int mode = 0; mode <= 2; mode++)
+        for (int bits = 2; bits <= 12; bits += 5) {
+            hn_qtensor qt;
+            double err;
+            CHECK(hn_quantize(&qt, w, ROWS, COLS, bits, mode, &err) == HINER_OK);
+            CHECK(qt.mode == mode && qt.bits == bits);
+            hn_dequantize(back, &qt);
+            hn_fake_quant(fake, w, ROWS, COLS, bits, mode);
+            double e = 0.0;
+            int bad = 0;
+            for (int i = 0; i < ROWS; i++) {
+                float lo = INFINITY, hi = -INFINITY;
+                for (int j = 0; j < COLS; j++) {
+                    lo = fminf(lo, w[i * COLS + j]);
+                    hi = fmaxf(hi, w[i * COLS + j]);
+                }
+                if (mode == 0) lo = -4.0f, hi = 4.0f; /* bound loosely by the tensor range */
+                /* each value within a step of the row's range (clipping below 8 bits may
+                 * clamp the extremes a little more) */
+                double step = 2.2 * fmax(fabs(lo), fabs(hi)) / ((1 << bits) - 2) + 1e-6;
+                for (int j = 0; j < COLS; j++) {
+                    size_t k = (size_t)i * COLS + j;
+                    double d = (double)back[k] - w[k];
+                    e += d * d;
+                    bad += fabs(d) > (bits < 8 ? 0.15 * (hi - lo) + step : step);
+                    bad += back[k] != fake[k]; /* QAT sees exactly what is stored */
+                    bad += qt.q[k] >= 1u << bits;
+                }
+                if (mode != 0 && hi == lo) bad += back[i * COLS] != lo; /* exact zero rows */
+            }
+            CHECK_MSG(bad == 0, "mode %d bits %d: %d values off", mode, bits, bad);
+            CHECK(fabs(e - err) <= 1e-6 * (e + 1e-12));
+            hn_qtensor_free(&qt);
+        }
+    /* the choice: per row on a shared grid for the rows above; per tensor for a bias of
+     * 200 values (as 200 rows of 1, mode 1 would take 800 bytes of side information) */
+    hn_qtensor qt;
+    CHECK(hn_quantize(&qt, w, ROWS, COLS, 8, -1, NULL) == HINER_OK);
+    CHECK_MSG(qt.mode == 2, "mode %d for rows of spread scales", qt.mode);
+    hn_qtensor_free(&qt);
+    static float bias[200];
+    for (int i = 0; i < 200; i++) bias[i] = (float)(0.1 * hn_rng_normal(r));
+    CHECK(hn_quantize(&qt, bias, 200, 1, 8, -1, NULL) == HINER_OK);
+    CHECK_MSG(qt.mode == 0, "mode %d for a bias", qt.mode);
+    hn_qtensor_free(&qt);
+    CHECK(hn_quantize(&qt, bias, 200, 1, 1, 2, NULL) == HINER_E_INVALID_ARG);
+    CHECK(hn_quantize(&qt, bias, 200, 1, 8, 3, NULL) == HINER_E_INVALID_ARG);
+    CHECK(hn_qtensor_side_bytes(0, 200) == 4 && hn_qtensor_side_bytes(1, 200) == 800 &&
+          hn_qtensor_side_bytes(2, 200) == 202);
+}
+
 int main(void)
 {
     hn_rng r;
@@ -415,5 +480,6 @@ int main(void)
     test_robust(&r);
     test_rejects();
     test_bad_tables();
+    test_quant(&r);
     return check_exit();
 }
