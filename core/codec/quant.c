@@ -118,6 +118,15 @@ static float row_need(const float *w, size_t n, int bits)
     return need;
 }
 
+/* w's level at step sc, in [-z, z - 1]. */
+static inline int sym_level(float w, float sc, int z)
+{
+    float v = sc > 0.0f ? nearbyintf(w / sc) : 0.0f;
+    if (v < (float)-z) v = (float)-z;
+    if (v > (float)(z - 1)) v = (float)(z - 1);
+    return (int)v;
+}
+
 /* Quantizes one row at step S 2^(-k/16) with the k (of the grid steps at or above `need`
  * shrunk by the clipping candidates) of least squared error; q and out may be NULL. */
 static double row_mode2(const float *w, size_t n, int bits, float S, uint16_t *q, float *out,
@@ -141,10 +150,7 @@ static double row_mode2(const float *w, size_t n, int bits, float S, uint16_t *q
         const float sc = grid_scale(S, k);
         double err = 0.0;
         for (size_t i = 0; i < n; i++) {
-            float v = sc > 0.0f ? nearbyintf(w[i] / sc) : 0.0f;
-            if (v < (float)-z) v = (float)-z;
-            if (v > (float)(z - 1)) v = (float)(z - 1);
-            double d = (double)(v * sc) - w[i];
+            double d = (double)((float)sym_level(w[i], sc, z) * sc) - w[i];
             err += d * d;
         }
         if (err < best) best = err, best_k = k;
@@ -152,11 +158,9 @@ static double row_mode2(const float *w, size_t n, int bits, float S, uint16_t *q
     }
     const float sc = grid_scale(S, best_k);
     for (size_t i = 0; i < n && (q || out); i++) {
-        float v = sc > 0.0f ? nearbyintf(w[i] / sc) : 0.0f;
-        if (v < (float)-z) v = (float)-z;
-        if (v > (float)(z - 1)) v = (float)(z - 1);
-        if (q) q[i] = (uint16_t)((int)v + z);
-        if (out) out[i] = (float)((int)v) * sc;
+        const int v = sym_level(w[i], sc, z);
+        if (q) q[i] = (uint16_t)(v + z);
+        if (out) out[i] = (float)v * sc;
     }
     *k_out = (uint16_t)best_k;
     return best;
