@@ -135,9 +135,10 @@ static double row_mode2(const float *w, size_t n, int bits, float S, uint16_t *q
     const int z = 1 << (bits - 1);
     double best = INFINITY;
     unsigned best_k = 255;
+    const float need0 = row_need(w, n, bits);
     for (size_t c = 0; c < N_CLIP; c++) {
         if (c > 0 && bits >= 8) break; /* as in best_range */
-        float need = row_need(w, n, bits) * (1.0f - 2.0f * clip_frac[c]);
+        float need = need0 * (1.0f - 2.0f * clip_frac[c]);
         unsigned k = 0;
         if (S > 0.0f && need > 0.0f) {
             double e = -16.0 * log2((double)need / S);
@@ -179,6 +180,12 @@ size_t hn_qtensor_side_bytes(int mode, size_t rows)
     return mode == 0 ? 4 : (mode == 1 ? 4 * rows : 2 + rows);
 }
 
+/* Entries of the side array: float16 pairs (modes 0, 1), or S and a grid index a row. */
+static size_t side_count(int mode, size_t rows)
+{
+    return mode == 0 ? 2 : (mode == 1 ? 2 * rows : 1 + rows);
+}
+
 hiner_status hn_quantize(hn_qtensor *qt, const float *w, size_t rows, size_t cols, int bits,
                          int mode, double *sq_err)
 {
@@ -196,7 +203,7 @@ hiner_status hn_quantize(hn_qtensor *qt, const float *w, size_t rows, size_t col
     for (int m = 0; m < 3; m++) {
         if (mode >= 0 ? m != mode : (m == 2 && bits < 2)) continue;
         qs[m] = hn_malloc(n, sizeof(uint16_t));
-        ss[m] = hn_malloc(m == 0 ? 2 : (m == 1 ? 2 * rows : 1 + rows), sizeof(uint16_t));
+        ss[m] = hn_malloc(side_count(m, rows), sizeof(uint16_t));
         if (!qs[m] || !ss[m]) {
             st = HINER_E_NOMEM;
             goto done;
@@ -264,7 +271,7 @@ void hn_dequantize(float *w, const hn_qtensor *qt)
 
 size_t hn_qtensor_side_count(const hn_qtensor *qt)
 {
-    return qt->mode == 0 ? 2 : (qt->mode == 1 ? 2 * qt->rows : 1 + qt->rows);
+    return side_count(qt->mode, qt->rows);
 }
 
 /* One group's fake quantization: the values as they would decode. */

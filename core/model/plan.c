@@ -218,21 +218,23 @@ static hiner_status paper_widths(const hiner_params *p, hiner_plan *pl, const hn
 
 double hn_plan_est_bytes(const hiner_plan *pl, int store_encoder, double beta)
 {
-    /* entropy-coded values plus side information: a float16 step and a byte per row of
-     * each weight (quantization mode 2), (min, scale) per bias */
+    /* entropy-coded values plus side information: each weight's rows on a shared grid
+     * (quantization mode 2), each bias per tensor (mode 0) */
+#define WEIGHT_AND_BIAS(rows) (double)(hn_qtensor_side_bytes(2, (rows)) + hn_qtensor_side_bytes(0, 1))
     double values = (double)pl->decoder_params, side = 0.0;
-    side += 2.0 + pl->widths[0] + 4.0;
+    side += WEIGHT_AND_BIAS((size_t)pl->widths[0]);
     for (int i = 0; i < pl->n_stages; i++)
-        side += 2.0 + (double)pl->widths[i + 1] * pl->strides[i] * pl->strides[i] + 4.0;
-    side += 8.0;
+        side += WEIGHT_AND_BIAS((size_t)pl->widths[i + 1] * pl->strides[i] * pl->strides[i]);
+    side += 2.0 * (double)hn_qtensor_side_bytes(0, 1); /* the head's one row and bias */
     if (store_encoder) {
         values += (double)pl->encoder_params;
-        side += 2.0 * (2.0 + 4.0) + pl->enc_hidden +
-                (double)pl->embed_channels * pl->embed_height * pl->embed_width;
+        side += WEIGHT_AND_BIAS((size_t)pl->enc_hidden) +
+                WEIGHT_AND_BIAS((size_t)pl->embed_channels * pl->embed_height * pl->embed_width);
     } else {
         values += (double)pl->embedding_params;
-        side += 2.0 + pl->bands;
+        side += (double)hn_qtensor_side_bytes(2, pl->bands);
     }
+#undef WEIGHT_AND_BIAS
     return values * beta / 8.0 + side;
 }
 
