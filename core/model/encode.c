@@ -14,6 +14,14 @@
 #include "cnumeric.h"
 #include "fileio.h"
 
+/* Random-sign probes per band for the sensitivities the rate fit weighs errors by: about
+ * 256 over the cube (hydice_urban_162: 2), so the spectral encoder's estimate, the noisiest
+ * (its curvature has low rank), varies by well under a fifth. */
+#define HN_SENS_PROBES(C) ((C) >= 256 ? 1 : (C) <= 16 ? 16 : (int)((255 + (C)) / (C)))
+/* The bit widths the rate fit chooses from. */
+#define QB_LO 3
+#define QB_HI 14
+
 /* The stored tensors: the decoder's, then the encoder's or the embedding table. */
 typedef struct qset {
     int nt;
@@ -28,6 +36,9 @@ typedef struct qset {
     hn_buf deco, rest;             /* payloads at the last measure */
     int method;
     uint64_t size_of[3];           /* bytes under each method at the last measure (0: not tried) */
+    const float *sens[HN_MAX_TENSORS]; /* each weight's sensitivity (hn_sensitivity), or NULL */
+    /* per tensor and bit width: sensitivity-weighted squared error, bytes coded alone */
+    double D[HN_MAX_TENSORS][QB_HI + 1], R[HN_MAX_TENSORS][QB_HI + 1];
 } qset;
 
 static void qset_clear(qset *q)
@@ -119,67 +130,117 @@ static void qset_restore(qset *q)
     for (int t = 0; t < q->nt; t++) hn_dequantize(q->dst[t], &q->qt[t]);
 }
 
-/* Bit widths so that fixed + payloads lands on the target: uniform steps first, then
- * single tensors, largest first, approaching the target from below. */
-static hiner_status fit_bits(qset *q, int method, uint64_t fixed, uint64_t target,
+/* Fills q->D and q->R at every bit width the fit chooses from. */
+static hiner_status qset_tables(qset *q, int method)
+{
+    size_t most = 0;
+    for (int t = 0; t < q->nt; t++)
+        if (q->rows[t] * q->cols[t] > most) most = q->rows[t] * q->cols[t];
+    float *w = hn_malloc(most, sizeof(float));
+    HN_CHECK(!w, HINER_E_NOMEM);
+    hiner_status st = HINER_OK;
+    hn_qtensor qt;
+    hn_buf b;
+    memset(&qt, 0, sizeof qt);
+    hn_buf_init(&b);
+    for (int t = 0; t < q->nt; t++) {
+        const size_t n = q->rows[t] * q->cols[t];
+        for (int bits = QB_LO; bits <= QB_HI; bits++) {
+            HN_GOTO_FWD(hn_quantize(&qt, q->src[t], q->rows[t], q->cols[t], bits, q->mode[t],
+                                    NULL));
+            hn_dequantize(w, &qt);
+            double d = 0;
+            for (size_t i = 0; i < n; i++) {
+                const double e = (double)w[i] - q->src[t][i];
+                d += q->sens[t][i] * e * e;
+            }
+            b.n = 0;
+            HN_GOTO_FWD(hn_pl_tensors(&b, method ? method : HN_ENTROPY_ARITH, &qt, 1));
+            q->D[t][bits] = d;
+            q->R[t][bits] = (double)b.n;
+            hn_qtensor_free(&qt);
+        }
+    }
+fail:
+    hn_qtensor_free(&qt);
+    hn_buf_free(&b);
+    hn_free(w);
+    return st;
+}
+
+/* Per tensor, the bit width of least D + lam * R. */
+static double bits_for_lambda(qset *q, double lam)
+{
+    double bytes = 0;
+    for (int t = 0; t < q->nt; t++) {
+        int best = QB_HI;
+        for (int b = QB_LO; b < QB_HI; b++)
+            if (q->D[t][b] + lam * q->R[t][b] < q->D[t][best] + lam * q->R[t][best]) best = b;
+        q->bits[t] = best;
+        bytes += q->R[t][best];
+    }
+    return bytes;
+}
+
+/* The tensor whose next step (a bit up: up = 1, down: 0) trades error for bytes best,
+ * skipping the tensors marked in `tried`; -1 if none can move. */
+static int best_step(const qset *q, int up, const int *tried)
+{
+    int best = -1;
+    double best_r = 0;
+    for (int t = 0; t < q->nt; t++) {
+        const int b = q->bits[t];
+        if (tried[t] || (up ? b >= QB_HI : b <= QB_LO)) continue;
+        const int o = up ? b + 1 : b - 1;
+        const double dd = fabs(q->D[t][o] - q->D[t][b]);
+        const double dr = fabs(q->R[t][o] - q->R[t][b]);
+        const double r = dd / (dr > 0.5 ? dr : 0.5); /* error per byte */
+        if (best < 0 || (up ? r > best_r : r < best_r)) best = t, best_r = r;
+    }
+    return best;
+}
+
+/* Bit widths so that fixed + payloads lands on the target with the least
+ * sensitivity-weighted error: unless `keep`, the widths of a Lagrangian allocation whose
+ * estimated size fits; then single steps measured, down where the error per byte saved is
+ * least until the file fits, up where it is most while it does. */
+static hiner_status fit_bits(qset *q, int method, uint64_t fixed, uint64_t target, int keep,
                              uint64_t *total, const hn_log *lg)
 {
+    HN_FORWARD(qset_tables(q, method));
+    if (!keep) {
+        const double room = (double)target - (double)fixed;
+        double lo = 1e-30, hi = 1e30; /* lam: lo is too small (too large a file), hi fits */
+        for (int i = 0; i < 200 && hi / lo > 1.001; i++) {
+            const double mid = sqrt(lo * hi);
+            if (bits_for_lambda(q, mid) > room) lo = mid;
+            else hi = mid;
+        }
+        bits_for_lambda(q, hi);
+    }
     uint64_t s;
     HN_FORWARD(qset_measure(q, method, &s));
-    int lo_bits = 4, hi_bits = 16;
+    int tried[HN_MAX_TENSORS] = {0};
     while (fixed + s > target) {
-        int can = 0;
-        for (int t = 0; t < q->nt; t++) can |= q->bits[t] > lo_bits;
-        if (!can) break;
-        for (int t = 0; t < q->nt; t++)
-            if (q->bits[t] > lo_bits) q->bits[t]--;
+        const int t = best_step(q, 0, tried);
+        if (t < 0) break;
+        q->bits[t]--;
         HN_FORWARD(qset_measure(q, method, &s));
     }
-    while (fixed + s < target * 0.9) {
-        int can = 0, saved[HN_MAX_TENSORS];
-        for (int t = 0; t < q->nt; t++) can |= q->bits[t] < hi_bits;
-        if (!can) break;
-        memcpy(saved, q->bits, sizeof saved);
-        for (int t = 0; t < q->nt; t++)
-            if (q->bits[t] < hi_bits) q->bits[t]++;
+    while (fixed + s < target) {
+        const int t = best_step(q, 1, tried);
+        if (t < 0) break;
+        q->bits[t]++;
         uint64_t s2;
         HN_FORWARD(qset_measure(q, method, &s2));
         if (fixed + s2 > target) {
-            memcpy(q->bits, saved, sizeof saved);
-            HN_FORWARD(qset_measure(q, method, &s));
-            break;
-        }
-        s = s2;
-    }
-    /* fine steps, largest tensors first */
-    int order[HN_MAX_TENSORS];
-    for (int t = 0; t < q->nt; t++) order[t] = t;
-    for (int i = 1; i < q->nt; i++)
-        for (int j = i; j > 0 && q->rows[order[j]] * q->cols[order[j]] >
-                                    q->rows[order[j - 1]] * q->cols[order[j - 1]]; j--) {
-            int x = order[j];
-            order[j] = order[j - 1];
-            order[j - 1] = x;
-        }
-    for (int pass = 0; pass < 2; pass++) {
-        for (int i = 0; i < q->nt; i++) {
-            int t = order[i];
-            if (fixed + s > target && q->bits[t] > 3) {
-                q->bits[t]--;
-                HN_FORWARD(qset_measure(q, method, &s));
-            } else if (fixed + s < target * 0.98 && q->bits[t] < hi_bits) {
-                q->bits[t]++;
-                uint64_t s2;
-                HN_FORWARD(qset_measure(q, method, &s2));
-                if (fixed + s2 > target) {
-                    q->bits[t]--;
-                    HN_FORWARD(qset_measure(q, method, &s));
-                } else {
-                    s = s2;
-                }
-            }
+            q->bits[t]--;
+            tried[t] = 1;
+        } else {
+            s = s2;
         }
     }
+    HN_FORWARD(qset_measure(q, method, &s));
     *total = fixed + s;
     hn_logf(lg, 3, "rate fit: %llu bytes for a target of %llu", (unsigned long long)*total,
             (unsigned long long)target);
@@ -339,6 +400,7 @@ static hiner_status encode_to_buf(const hiner_cube *cube, const hiner_meta *meta
     fixed_parts f;
     qset q;
     hiner_model *m = NULL;
+    float *sens = NULL, *sens_embed = NULL;
     memset(&f, 0, sizeof f);
     memset(&q, 0, sizeof q);
     double t_start = hn_seconds();
@@ -437,6 +499,16 @@ static hiner_status encode_to_buf(const hiner_cube *cube, const hiner_meta *meta
     /* quantize to the rate, fine-tune with the quantization in the loop, quantize again */
     const int store_enc = p->store_encoder;
     qset_init(&q, m, store_enc, bits0);
+    if (!paper) { /* the rate fit weighs each weight's error by its effect on PSNR */
+        sens = hn_malloc(m->net.n_params, sizeof(float));
+        if (!store_enc) sens_embed = hn_malloc((size_t)C * hn_embed_size(&plan), sizeof(float));
+        HN_GOTO_IF(!sens || (!store_enc && !sens_embed), HINER_E_NOMEM);
+        HN_GOTO_FWD(hn_sensitivity(m, &d, m->threads, HN_SENS_PROBES(C), p->seed, sens,
+                                   sens_embed));
+        for (int t = 0; t < q.nt; t++)
+            q.sens[t] = q.net_index[t] < 0 ? sens_embed : sens + (q.src[t] - m->net.params);
+        hn_logf(&lg, 3, "timing: sensitivity in %.2f s", hn_seconds() - t_phase);
+    }
     uint64_t total = 0;
     f.arch.n = 0;
     hn_pl_arch(&f.arch, &plan, m->wavelengths ? 1 : 0, m->lam_lo, m->lam_scale);
@@ -445,7 +517,7 @@ static hiner_status encode_to_buf(const hiner_cube *cube, const hiner_meta *meta
         HN_GOTO_FWD(qset_measure(&q, p->entropy, &total));
         total += fixed;
     } else {
-        HN_GOTO_FWD(fit_bits(&q, p->entropy, fixed, target, &total, &lg));
+        HN_GOTO_FWD(fit_bits(&q, p->entropy, fixed, target, 0, &total, &lg));
     }
     hn_logf(&lg, 3, "timing: rate fit in %.2f s", hn_seconds() - t_phase);
     if (qat > 0) {
@@ -479,7 +551,7 @@ static hiner_status encode_to_buf(const hiner_cube *cube, const hiner_meta *meta
             HN_GOTO_FWD(qset_measure(&q, p->entropy, &total));
             total += fixed;
         } else {
-            HN_GOTO_FWD(fit_bits(&q, p->entropy, fixed, target, &total, &lg));
+            HN_GOTO_FWD(fit_bits(&q, p->entropy, fixed, target, 1, &total, &lg));
         }
     }
     if (!paper && (total > target * 1.05 || total < target * 0.95)) {
@@ -532,6 +604,8 @@ static hiner_status encode_to_buf(const hiner_cube *cube, const hiner_meta *meta
             (unsigned long long)target);
     if (p->progress && !p->progress(1.0, "done", p->progress_user)) HN_GOTO_IF(1, HINER_E_ABORTED);
 fail:
+    hn_free(sens);
+    hn_free(sens_embed);
     qset_clear(&q);
     fixed_free(&f);
     hiner_model_free(m);

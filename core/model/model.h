@@ -208,6 +208,14 @@ typedef struct hn_train_cfg {
 /* Trains m's network on d (weights must be initialised). */
 HN_HIDDEN hiner_status hn_train(hiner_model *m, const hn_data *d, const hn_train_cfg *cfg,
                                 hiner_train_report *rep);
+/* F (n_params) = each weight's sensitivity: the diagonal of the sum over bands of
+ * J_b^T J_b / (n_b MSE_b), J_b the Jacobian of band b's n_b valid pixels, estimated with
+ * `probes` random-sign probes per band (unbiased; their noise falls as 1 / sqrt(probes x
+ * bands)). A perturbation d of the weights lowers the mean per-band PSNR by about
+ * 10 / ln 10 / C * sum_i F_i d_i^2. F_embed (bands x embedding size, or NULL) gets the
+ * same for each band's embedding. */
+HN_HIDDEN hiner_status hn_sensitivity(hiner_model *m, const hn_data *d, int threads,
+                                      int probes, uint64_t seed, float *F, float *F_embed);
 /* Fills m->embed from the encoder at each band's wavelength. */
 HN_HIDDEN hiner_status hn_model_compute_embeddings(hiner_model *m);
 /* The training settings of the params (progress over [0, 1]). */
@@ -262,6 +270,11 @@ struct hiner_model {
 
 /* Moves the normalisation, wavelengths and mask of d into m (d keeps its target). */
 HN_HIDDEN hiner_status hn_model_take_data(hiner_model *m, hn_data *d);
+/* Values of one band's embedding: E = embed_channels * embed_height * embed_width. */
+static inline size_t hn_embed_size(const hiner_plan *pl)
+{
+    return (size_t)pl->embed_channels * pl->embed_height * pl->embed_width;
+}
 /* Band b's validity plane, or NULL. */
 static inline const uint8_t *hn_model_valid(const hiner_model *m, uint32_t b)
 {

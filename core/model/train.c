@@ -34,6 +34,19 @@ static void trainer_free(trainer *t)
     hn_free(t->order);
 }
 
+/* The parts every pass over the bands needs: activations for training, gradients. */
+static hiner_status trainer_init(trainer *t, hiner_model *m, const hn_data *d, int threads)
+{
+    memset(t, 0, sizeof *t);
+    t->m = m;
+    t->d = d;
+    if (threads > 1 && !(t->pool = hn_pool_create(threads))) return HINER_E_NOMEM;
+    hn_gemm_set_threads(threads > 0 ? threads : 1);
+    HN_FORWARD(hn_acts_init(&t->A, &m->plan, 1, t->pool));
+    t->grads = hn_calloc(m->net.n_params, sizeof(float));
+    return t->grads ? HINER_OK : HINER_E_NOMEM;
+}
+
 /* The weights the forward pass sees: the float master, or its fake-quantized copy. */
 static const float *forward_weights(trainer *t, const hn_train_cfg *cfg)
 {
@@ -86,16 +99,11 @@ hiner_status hn_train(hiner_model *m, const hn_data *d, const hn_train_cfg *cfg,
     const hiner_plan *pl = &m->plan;
     const uint32_t C = pl->bands;
     trainer t;
-    memset(&t, 0, sizeof t);
-    t.m = m;
-    t.d = d;
-    if (cfg->threads > 1) HN_GOTO_IF(!(t.pool = hn_pool_create(cfg->threads)), HINER_E_NOMEM);
-    HN_GOTO_FWD(hn_acts_init(&t.A, pl, 1, t.pool));
-    t.grads = hn_calloc(m->net.n_params, sizeof(float));
+    HN_GOTO_FWD(trainer_init(&t, m, d, cfg->threads));
     t.adam_m = hn_calloc(m->net.n_params, sizeof(float));
     t.adam_v = hn_calloc(m->net.n_params, sizeof(float));
     t.order = hn_malloc(C, sizeof(uint32_t));
-    HN_GOTO_IF(!t.grads || !t.adam_m || !t.adam_v || !t.order, HINER_E_NOMEM);
+    HN_GOTO_IF(!t.adam_m || !t.adam_v || !t.order, HINER_E_NOMEM);
     if (cfg->qat_bits) {
         t.wq = hn_calloc(m->net.n_params, sizeof(float));
         HN_GOTO_IF(!t.wq, HINER_E_NOMEM);
@@ -104,7 +112,6 @@ hiner_status hn_train(hiner_model *m, const hn_data *d, const hn_train_cfg *cfg,
     t.w_l1 = cfg->w_l1;
     t.w_cam = cfg->w_cam;
     t.w_l2 = cfg->w_l2;
-    hn_gemm_set_threads(cfg->threads > 0 ? cfg->threads : 1);
     hn_rng rng;
     hn_rng_seed(&rng, cfg->seed ^ 0x5eedba5eULL);
 
@@ -234,5 +241,52 @@ hiner_status hiner_train(const hiner_cube *cube, const hiner_params *p, hiner_mo
 fail:
     hn_data_free(&d);
     hiner_model_free(m);
+    return st;
+}
+
+hiner_status hn_sensitivity(hiner_model *m, const hn_data *d, int threads, int probes,
+                            uint64_t seed, float *F, float *F_embed)
+{
+    const hiner_plan *pl = &m->plan;
+    const size_t n = (size_t)pl->width * pl->height;
+    const size_t band = (size_t)pl->pad_height * pl->pad_width;
+    const size_t off = (size_t)pl->pad_top * pl->pad_width + pl->pad_left;
+    const size_t E = hn_embed_size(pl);
+    hiner_status st = HINER_OK;
+    trainer t;
+    HN_GOTO_FWD(trainer_init(&t, m, d, threads));
+    hn_acts *A = &t.A;
+    hn_rng rng;
+    hn_rng_seed(&rng, seed ^ 0xf15e7ULL);
+    memset(F, 0, m->net.n_params * sizeof(float));
+    if (F_embed) memset(F_embed, 0, pl->bands * E * sizeof(float));
+    for (uint32_t b = 0; b < pl->bands; b++) {
+        const float *tgt = d->target + (size_t)b * n;
+        const uint8_t *vb = hn_model_valid(m, b);
+        hn_encoder_forward(&m->net, m->net.params, A, m->lam[b], A->emb);
+        hn_decoder_forward(&m->net, m->net.params, A, A->emb);
+        hn_band_loss L;
+        loss_forward(&L, A->out + off, pl->pad_width, tgt, vb, pl->height, pl->width);
+        if (!L.n) continue;
+        /* random signs v per pixel: E[(J^T v)_i^2] = sum over pixels of (dy/dw_i)^2 */
+        const double s2 = 1.0 / ((double)L.n * (L.mse > 1e-12 ? L.mse : 1e-12) * probes);
+        const float s = (float)sqrt(s2);
+        for (int k = 0; k < probes; k++) {
+            memset(A->dout, 0, band * sizeof(float));
+            for (uint32_t y = 0; y < pl->height; y++)
+                for (uint32_t x = 0; x < pl->width; x++)
+                    if (!vb || vb[(size_t)y * pl->width + x])
+                        A->dout[off + (size_t)y * pl->pad_width + x] =
+                            (hn_rng_next(&rng) >> 63) ? s : -s;
+            memset(t.grads, 0, m->net.n_params * sizeof(float));
+            hn_decoder_backward(&m->net, m->net.params, t.grads, A);
+            hn_encoder_backward(&m->net, m->net.params, t.grads, A);
+            for (size_t i = 0; i < m->net.n_params; i++) F[i] += t.grads[i] * t.grads[i];
+            if (F_embed)
+                for (size_t j = 0; j < E; j++) F_embed[b * E + j] += A->demb[j] * A->demb[j];
+        }
+    }
+fail:
+    trainer_free(&t);
     return st;
 }
