@@ -133,9 +133,11 @@ typedef struct hiner_params {
     float w_cam;         /* weight of CAM (degrees), default 0.005 */
     uint64_t seed;       /* initialisation and band shuffling, default 1 */
     int threads;         /* worker threads, default 1; 0 = number of CPUs */
-    int quant_bits;      /* weight quantization bits used to size the model, default 8;
-                            with automatic epochs, up to 3 more where the byte-sized
-                            network would train fewer than 200 epochs (compute-bound) */
+    int quant_bits;      /* sizes the model, default 8: for quant_bits - 2 bits per weight
+                            once entropy coded (model_bytes: quant_bits each); the rate
+                            fit then picks each tensor's width. With automatic epochs, up
+                            to 4 more where the byte-sized network would train fewer than
+                            200 epochs (compute-bound) */
 
     /* --- architecture (0 = automatic) --- */
     int n_stages;                   /* number of upsampling stages */
