@@ -72,7 +72,7 @@ static void qset_init(qset *q, hiner_model *m, int store_encoder, int bits)
         int k = q->nt++;
         q->src[k] = q->dst[k] = m->embed;
         q->rows[k] = m->plan.bands;
-        q->cols[k] = (size_t)m->plan.embed_channels * m->plan.embed_height * m->plan.embed_width;
+        q->cols[k] = hn_embed_size(&m->plan);
         q->net_index[k] = -1;
     }
     for (int t = 0; t < q->nt; t++) q->bits[t] = bits, q->mode[t] = -1;
@@ -253,7 +253,7 @@ static hiner_status psnr_data(hiner_model *m, const hn_data *d, double *psnr)
     const size_t n = (size_t)d->W * d->H;
     float *dec = hn_malloc(n, sizeof(float));
     HN_CHECK(!dec, HINER_E_NOMEM);
-    const size_t E = (size_t)m->plan.embed_channels * m->plan.embed_height * m->plan.embed_width;
+    const size_t E = hn_embed_size(&m->plan);
     double sum = 0;
     uint32_t counted = 0;
     hiner_status st = HINER_OK;

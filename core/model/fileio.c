@@ -546,7 +546,7 @@ hiner_status hn_read_model(const uint8_t *p, size_t n, hiner_model **out, const 
             m->has_encoder = 1;
         }
         if (cemb) {
-            const size_t E = (size_t)a.plan.embed_channels * a.plan.embed_height * a.plan.embed_width;
+            const size_t E = hn_embed_size(&a.plan);
             tens[0].dst = m->embed;
             tens[0].rows = C;
             tens[0].cols = E;

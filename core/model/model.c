@@ -15,7 +15,7 @@ hiner_status hn_model_alloc(hiner_model **out, const hiner_plan *pl)
     HN_CHECK(!m, HINER_E_NOMEM);
     m->plan = *pl;
     const size_t C = pl->bands;
-    const size_t E = (size_t)pl->embed_channels * pl->embed_height * pl->embed_width;
+    const size_t E = hn_embed_size(pl);
     HN_GOTO_FWD(hn_net_init(&m->net, pl));
     m->embed = hn_calloc(C, E * sizeof(float));
     m->band_min = hn_calloc(C, sizeof(double));
@@ -207,7 +207,7 @@ static hiner_status decode_plane(hiner_model *m, int by_wl, double where, float 
         HN_CHECK(!(where >= 0 && where < (double)C), HINER_E_RANGE);
         const uint32_t band = (uint32_t)where;
         const size_t E =
-            (size_t)m->plan.embed_channels * m->plan.embed_height * m->plan.embed_width;
+            hn_embed_size(&m->plan);
         HN_FORWARD(hn_model_decode_norm(m, m->embed + band * E, out));
         *mn = m->band_min[band];
         *mx = m->band_max[band];

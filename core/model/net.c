@@ -32,7 +32,7 @@ hiner_status hn_net_init(hn_net *net, const hiner_plan *pl)
     memset(net, 0, sizeof *net);
     net->plan = *pl;
     const uint32_t L2 = 2u * (uint32_t)pl->enc_freqs, H1 = (uint32_t)pl->enc_hidden;
-    const uint32_t E = (uint32_t)(pl->embed_channels * pl->embed_height * pl->embed_width);
+    const uint32_t E = (uint32_t)hn_embed_size(pl);
     add_tensor(net, "enc.fc1.w", 1, L2, 2, H1, L2, 0, 0);
     add_tensor(net, "enc.fc1.b", 1, L2, 1, H1, 0, 0, 0);
     add_tensor(net, "enc.fc2.w", 1, H1, 2, E, H1, 0, 0);
@@ -103,7 +103,7 @@ hiner_status hn_acts_init(hn_acts *A, const hiner_plan *pl, int training, hn_poo
     const hn_kernels *k = hn_kernels_get(HN_ISA_AUTO);
     const int threads = hn_pool_threads(pool);
     const size_t L2 = 2 * (size_t)pl->enc_freqs, H1 = (size_t)pl->enc_hidden;
-    const size_t E = (size_t)pl->embed_channels * pl->embed_height * pl->embed_width;
+    const size_t E = hn_embed_size(pl);
     const size_t band = (size_t)pl->pad_height * pl->pad_width;
     const int n = pl->n_stages;
     size_t maxlen = band;

@@ -29,7 +29,7 @@ uint64_t hn_plan_decoder_params(const hiner_plan *pl)
 
 uint64_t hn_plan_encoder_params(const hiner_plan *pl)
 {
-    uint64_t E = (uint64_t)pl->embed_channels * pl->embed_height * pl->embed_width;
+    uint64_t E = hn_embed_size(pl);
     uint64_t in = 2 * (uint64_t)pl->enc_freqs, hid = (uint64_t)pl->enc_hidden;
     return in * hid + hid + hid * E + E;
 }
@@ -64,7 +64,7 @@ void hn_plan_finish(hiner_plan *pl)
     pl->decoder_params = hn_plan_decoder_params(pl);
     pl->encoder_params = hn_plan_encoder_params(pl);
     pl->embedding_params =
-        (uint64_t)pl->bands * pl->embed_channels * pl->embed_height * pl->embed_width;
+        (uint64_t)pl->bands * hn_embed_size(pl);
     pl->forward_macs = forward_macs(pl);
 }
 
@@ -198,7 +198,7 @@ int hn_auto_enc_freqs(uint32_t C, float base)
  * plus the 1x1 conv from the embedding); solve for c0. */
 static hiner_status paper_widths(const hiner_params *p, hiner_plan *pl, const hn_log *lg)
 {
-    double emb = (double)pl->bands * pl->embed_channels * pl->embed_height * pl->embed_width;
+    double emb = (double)pl->bands * hn_embed_size(pl);
     double budget = p->model_bytes * 8.0 / p->quant_bits - emb;
     double r = 1.0 / p->width_reduce, a = 0.0;
     for (int i = 0; i < pl->n_stages; i++)
@@ -229,7 +229,7 @@ double hn_plan_est_bytes(const hiner_plan *pl, int store_encoder, double beta)
     if (store_encoder) {
         values += (double)pl->encoder_params;
         side += WEIGHT_AND_BIAS((size_t)pl->enc_hidden) +
-                WEIGHT_AND_BIAS((size_t)pl->embed_channels * pl->embed_height * pl->embed_width);
+                WEIGHT_AND_BIAS(hn_embed_size(pl));
     } else {
         values += (double)pl->embedding_params;
         side += (double)hn_qtensor_side_bytes(2, pl->bands);
@@ -256,7 +256,7 @@ hiner_status hn_plan_for_bytes(const hiner_params *p, uint32_t W, uint32_t H, ui
         /* the compact encoder's hidden width: the widest that keeps the stored encoder
          * within HN_ENC_SHARE of the budget (it is ~2L x hidden + hidden x E weights) */
         static const int hidden[] = {64, 48, 32, 24, 16, 12, 8};
-        const double E = (double)pl->embed_channels * pl->embed_height * pl->embed_width;
+        const double E = (double)hn_embed_size(pl);
         for (size_t i = 0; i < sizeof hidden / sizeof *hidden; i++) {
             pl->enc_hidden = hidden[i];
             double enc = ((2.0 * pl->enc_freqs + 1.0 + E) * hidden[i] + E) * beta / 8.0;

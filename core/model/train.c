@@ -173,7 +173,7 @@ hiner_status hn_model_compute_embeddings(hiner_model *m)
     /* the encoder alone: small buffers, not the decoder's activations (an open for
      * gdalinfo must stay light) */
     const hiner_plan *pl = &m->plan;
-    const size_t E = (size_t)pl->embed_channels * pl->embed_height * pl->embed_width;
+    const size_t E = hn_embed_size(pl);
     const size_t L2 = 2 * (size_t)pl->enc_freqs, H1 = (size_t)pl->enc_hidden;
     hn_acts A;
     memset(&A, 0, sizeof A);
