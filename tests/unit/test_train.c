@@ -117,9 +117,9 @@ static void test_plan_widths(void)
                (unsigned long long)b.decoder_params);
         CHECK(a.epochs >= 200);
         CHECK(b.decoder_params > a.decoder_params * 1.3);
-        /* and, still below 280 epochs in the budget (222), more time to train up to 280
-         * (55.54 -> 56.16 dB) */
-        CHECK(a.epochs > 250 && a.epochs <= 280);
+        /* and, still below HN_EPOCHS_LARGE (320) epochs in the budget, more time to come
+         * near it (abu_beach1_188 at 0.4: 222 -> 280 epochs gave 55.54 -> 56.16 dB) */
+        CHECK(a.epochs > 280 && a.epochs <= 320);
     }
     /* an explicit floor is kept even where it flattens the layout */
     hiner_params p;
