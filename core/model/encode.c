@@ -422,7 +422,6 @@ static hiner_status encode_to_buf(const hiner_cube *cube, const hiner_meta *meta
 
     /* size the network for what the metadata leaves */
     hiner_plan plan;
-    int bits0 = p->quant_bits; /* the bit width the network is sized for */
     {
         hn_buf arch;
         hn_buf_init(&arch);
@@ -445,14 +444,14 @@ static hiner_status encode_to_buf(const hiner_cube *cube, const hiner_meta *meta
                     fixed * 8.0 / samples, (unsigned long long)target, target * 8.0 / samples);
             HN_GOTO_IF(1, HINER_E_BUDGET);
         }
-        st = hn_plan_for_rate(p, W, H, C, (double)(target - fixed), &plan, &bits0, &lg);
+        st = hn_plan_for_rate(p, W, H, C, (double)(target - fixed), &plan, &lg);
         /* The informative TRNG record is the one chunk a file can do without: left out
          * where the smallest network fits only without it (the Pavia crop at 0.1 bpppb:
          * 2,390 bytes left for a network of 2,463 with it, 2,512 without). */
         const uint64_t trng_bytes = HN_CHUNK_OVERHEAD + f.trng.n;
         if (st == HINER_E_BUDGET && target > fixed - trng_bytes &&
-            hn_plan_for_rate(p, W, H, C, (double)(target - (fixed - trng_bytes)), &plan,
-                             &bits0, NULL) == HINER_OK) {
+            hn_plan_for_rate(p, W, H, C, (double)(target - (fixed - trng_bytes)), &plan, NULL) ==
+                HINER_OK) {
             hn_logf(&lg, 2, "the informative training record (%llu bytes) is left out: the "
                     "smallest network fits %.4f bpppb only without it",
                     (unsigned long long)trng_bytes, target * 8.0 / samples);
@@ -498,7 +497,7 @@ static hiner_status encode_to_buf(const hiner_cube *cube, const hiner_meta *meta
 
     /* quantize to the rate, fine-tune with the quantization in the loop, quantize again */
     const int store_enc = p->store_encoder;
-    qset_init(&q, m, store_enc, bits0);
+    qset_init(&q, m, store_enc, p->quant_bits); /* the paper's widths; the rate fit sets its own */
     if (!paper) { /* the rate fit weighs each weight's error by its effect on PSNR */
         sens = hn_malloc(m->net.n_params, sizeof(float));
         if (!store_enc) sens_embed = hn_malloc((size_t)C * hn_embed_size(&plan), sizeof(float));

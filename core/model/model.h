@@ -57,10 +57,9 @@ HN_HIDDEN hiner_status hn_plan_for_bytes(const hiner_params *p, uint32_t W, uint
                                          uint32_t C, double bytes, double beta, hiner_plan *pl,
                                          const hn_log *lg);
 /* The network for a rate: hn_plan_for_bytes at HN_BETA(quant_bits), or, where training
- * would be compute-bound, at more bits per weight (*bits, may be NULL: the width the
- * network is sized for and the rate fit starts from). */
+ * would be compute-bound, at more bits per weight. */
 HN_HIDDEN hiner_status hn_plan_for_rate(const hiner_params *p, uint32_t W, uint32_t H,
-                                        uint32_t C, double bytes, hiner_plan *pl, int *bits,
+                                        uint32_t C, double bytes, hiner_plan *pl,
                                         const hn_log *lg);
 /* Automatic epochs below which a network counts as compute-bound, and the most bits per
  * weight added to train a smaller one longer. abu_beach1_188 (150 x 150) at 0.4 bpppb:

@@ -302,11 +302,11 @@ hiner_status hn_plan_make(const hiner_params *p, uint32_t W, uint32_t H, uint32_
         return paper_widths(p, pl, lg);
     }
     double bytes = p->size_bytes ? (double)p->size_bytes : p->bpppb * (double)W * H * C / 8.0;
-    return hn_plan_for_rate(p, W, H, C, bytes, pl, NULL, lg);
+    return hn_plan_for_rate(p, W, H, C, bytes, pl, lg);
 }
 
 hiner_status hn_plan_for_rate(const hiner_params *p, uint32_t W, uint32_t H, uint32_t C,
-                              double bytes, hiner_plan *pl, int *bits, const hn_log *lg)
+                              double bytes, hiner_plan *pl, const hn_log *lg)
 {
     int b = p->quant_bits;
     HN_FORWARD(hn_plan_for_bytes(p, W, H, C, bytes, HN_BETA(b), pl, lg));
@@ -321,7 +321,6 @@ hiner_status hn_plan_for_rate(const hiner_params *p, uint32_t W, uint32_t H, uin
         *pl = t;
         b++;
     }
-    if (bits) *bits = b;
     return HINER_OK;
 }
 

@@ -98,7 +98,8 @@ static void test_plan_widths(void)
         CHECK_MSG(floor_w <= 6 || at_floor(&pl) <= 1, "%d layers raised to %d", at_floor(&pl),
                   floor_w);
         /* the budget holds the decoder at ~6 bits per weight (HN_BETA) */
-        CHECK(pl.decoder_params * 6.0 / 8.0 < cases[i].r * cases[i].w * cases[i].h * cases[i].c / 8.0);
+        CHECK(pl.decoder_params * 6.0 / 8.0 <
+              cases[i].r * cases[i].w * cases[i].h * cases[i].c / 8.0);
         for (int k = 1; k <= pl.n_stages; k++) CHECK(pl.widths[k] <= pl.widths[k - 1]);
     }
     /* compute-bound: 150 x 150 x 188 at 0.4 bpppb would train 207k weights for 145
