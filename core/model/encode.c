@@ -512,11 +512,15 @@ static hiner_status encode_to_buf(const hiner_cube *cube, const hiner_meta *meta
     f.arch.n = 0;
     hn_pl_arch(&f.arch, &plan, m->wavelengths ? 1 : 0, m->lam_lo, m->lam_scale);
     fixed = fixed_bytes(&f);
+    /* The training record is written after the fit, its figures then known; coded, it can
+     * come out a few bytes longer than the placeholder counted in `fixed`. The fit, which
+     * fills the target to the byte, leaves it this much room. */
+    const uint64_t trng_slack = f.no_trng ? 0 : 16;
     if (paper) {
         HN_GOTO_FWD(qset_measure(&q, p->entropy, &total));
         total += fixed;
     } else {
-        HN_GOTO_FWD(fit_bits(&q, p->entropy, fixed, target, 0, &total, &lg));
+        HN_GOTO_FWD(fit_bits(&q, p->entropy, fixed + trng_slack, target, 0, &total, &lg));
     }
     hn_logf(&lg, 3, "timing: rate fit in %.2f s", hn_seconds() - t_phase);
     if (qat > 0) {
@@ -550,7 +554,7 @@ static hiner_status encode_to_buf(const hiner_cube *cube, const hiner_meta *meta
             HN_GOTO_FWD(qset_measure(&q, p->entropy, &total));
             total += fixed;
         } else {
-            HN_GOTO_FWD(fit_bits(&q, p->entropy, fixed, target, 1, &total, &lg));
+            HN_GOTO_FWD(fit_bits(&q, p->entropy, fixed + trng_slack, target, 1, &total, &lg));
         }
     }
     if (!paper && (total > target * 1.05 || total < target * 0.95)) {
