@@ -67,27 +67,42 @@ static const float *forward_weights(trainer *t, const hn_train_cfg *cfg)
 }
 
 /* One optimizer step on band b: forward, loss, backward, Adam. */
+/* Band b through the network with weights w: its loss in L, A->dout cleared. */
+static void band_forward(trainer *t, const float *w, uint32_t b, hn_band_loss *L)
+{
+    hiner_model *m = t->m;
+    const hiner_plan *pl = &m->plan;
+    hn_acts *A = &t->A;
+    const size_t off = (size_t)pl->pad_top * pl->pad_width + pl->pad_left;
+    hn_encoder_forward(&m->net, w, A, m->lam[b], A->emb);
+    hn_decoder_forward(&m->net, w, A, A->emb);
+    loss_forward(L, A->out + off, pl->pad_width, t->d->target + (size_t)b * pl->width * pl->height,
+                 hn_model_valid(m, b), pl->height, pl->width);
+    memset(A->dout, 0, (size_t)pl->pad_height * pl->pad_width * sizeof(float));
+}
+
+/* t->grads = the gradient of the A->dout set after band_forward. */
+static void band_backward(trainer *t, const float *w)
+{
+    hn_net *net = &t->m->net;
+    memset(t->grads, 0, net->n_params * sizeof(float));
+    hn_decoder_backward(net, w, t->grads, &t->A);
+    hn_encoder_backward(net, w, t->grads, &t->A);
+}
+
 static void train_step(trainer *t, const hn_train_cfg *cfg, uint32_t b, float lr, hn_band_loss *L)
 {
     hiner_model *m = t->m;
     const hiner_plan *pl = &m->plan;
     hn_acts *A = &t->A;
-    const size_t n = (size_t)pl->width * pl->height;
-    const size_t band = (size_t)pl->pad_height * pl->pad_width;
     const size_t off = (size_t)pl->pad_top * pl->pad_width + pl->pad_left;
-    const float *tgt = t->d->target + (size_t)b * n;
-    const uint8_t *vb = hn_model_valid(m, b);
     const float *w = forward_weights(t, cfg);
 
-    memset(t->grads, 0, m->net.n_params * sizeof(float));
-    hn_encoder_forward(&m->net, w, A, m->lam[b], A->emb);
-    hn_decoder_forward(&m->net, w, A, A->emb);
-    loss_forward(L, A->out + off, pl->pad_width, tgt, vb, pl->height, pl->width);
-    memset(A->dout, 0, band * sizeof(float));
-    loss_backward(A->dout + off, pl->pad_width, L, A->out + off, tgt, vb, pl->height, pl->width,
-                  t->w_l1, t->w_cam, t->w_l2);
-    hn_decoder_backward(&m->net, w, t->grads, A);
-    hn_encoder_backward(&m->net, w, t->grads, A);
+    band_forward(t, w, b, L);
+    loss_backward(A->dout + off, pl->pad_width, L, A->out + off,
+                  t->d->target + (size_t)b * pl->width * pl->height, hn_model_valid(m, b),
+                  pl->height, pl->width, t->w_l1, t->w_cam, t->w_l2);
+    band_backward(t, w);
     adam_update(&t->adam, m->net.params, t->grads, t->adam_m, t->adam_v, m->net.n_params, lr);
 }
 
@@ -248,8 +263,6 @@ hiner_status hn_sensitivity(hiner_model *m, const hn_data *d, int threads, int p
                             uint64_t seed, float *F, float *F_embed)
 {
     const hiner_plan *pl = &m->plan;
-    const size_t n = (size_t)pl->width * pl->height;
-    const size_t band = (size_t)pl->pad_height * pl->pad_width;
     const size_t off = (size_t)pl->pad_top * pl->pad_width + pl->pad_left;
     const size_t E = hn_embed_size(pl);
     hiner_status st = HINER_OK;
@@ -261,26 +274,20 @@ hiner_status hn_sensitivity(hiner_model *m, const hn_data *d, int threads, int p
     memset(F, 0, m->net.n_params * sizeof(float));
     if (F_embed) memset(F_embed, 0, pl->bands * E * sizeof(float));
     for (uint32_t b = 0; b < pl->bands; b++) {
-        const float *tgt = d->target + (size_t)b * n;
         const uint8_t *vb = hn_model_valid(m, b);
-        hn_encoder_forward(&m->net, m->net.params, A, m->lam[b], A->emb);
-        hn_decoder_forward(&m->net, m->net.params, A, A->emb);
         hn_band_loss L;
-        loss_forward(&L, A->out + off, pl->pad_width, tgt, vb, pl->height, pl->width);
+        band_forward(&t, m->net.params, b, &L);
         if (!L.n) continue;
         /* random signs v per pixel: E[(J^T v)_i^2] = sum over pixels of (dy/dw_i)^2 */
         const double s2 = 1.0 / ((double)L.n * (L.mse > 1e-12 ? L.mse : 1e-12) * probes);
         const float s = (float)sqrt(s2);
         for (int k = 0; k < probes; k++) {
-            memset(A->dout, 0, band * sizeof(float));
             for (uint32_t y = 0; y < pl->height; y++)
                 for (uint32_t x = 0; x < pl->width; x++)
                     if (!vb || vb[(size_t)y * pl->width + x])
                         A->dout[off + (size_t)y * pl->pad_width + x] =
                             (hn_rng_next(&rng) >> 63) ? s : -s;
-            memset(t.grads, 0, m->net.n_params * sizeof(float));
-            hn_decoder_backward(&m->net, m->net.params, t.grads, A);
-            hn_encoder_backward(&m->net, m->net.params, t.grads, A);
+            band_backward(&t, m->net.params);
             for (size_t i = 0; i < m->net.n_params; i++) F[i] += t.grads[i] * t.grads[i];
             if (F_embed)
                 for (size_t j = 0; j < E; j++) F_embed[b * E + j] += A->demb[j] * A->demb[j];
