@@ -206,8 +206,7 @@ static hiner_status decode_plane(hiner_model *m, int by_wl, double where, float 
     if (!by_wl) {
         HN_CHECK(!(where >= 0 && where < (double)C), HINER_E_RANGE);
         const uint32_t band = (uint32_t)where;
-        const size_t E =
-            hn_embed_size(&m->plan);
+        const size_t E = hn_embed_size(&m->plan);
         HN_FORWARD(hn_model_decode_norm(m, m->embed + band * E, out));
         *mn = m->band_min[band];
         *mx = m->band_max[band];

@@ -63,8 +63,7 @@ void hn_plan_finish(hiner_plan *pl)
 {
     pl->decoder_params = hn_plan_decoder_params(pl);
     pl->encoder_params = hn_plan_encoder_params(pl);
-    pl->embedding_params =
-        (uint64_t)pl->bands * hn_embed_size(pl);
+    pl->embedding_params = (uint64_t)pl->bands * hn_embed_size(pl);
     pl->forward_macs = forward_macs(pl);
 }
 

@@ -66,7 +66,6 @@ static const float *forward_weights(trainer *t, const hn_train_cfg *cfg)
     return t->wq;
 }
 
-/* One optimizer step on band b: forward, loss, backward, Adam. */
 /* Band b through the network with weights w: its loss in L, A->dout cleared. */
 static void band_forward(trainer *t, const float *w, uint32_t b, hn_band_loss *L)
 {
@@ -90,6 +89,7 @@ static void band_backward(trainer *t, const float *w)
     hn_encoder_backward(net, w, t->grads, &t->A);
 }
 
+/* One optimizer step on band b: forward, loss, backward, Adam. */
 static void train_step(trainer *t, const hn_train_cfg *cfg, uint32_t b, float lr, hn_band_loss *L)
 {
     hiner_model *m = t->m;
