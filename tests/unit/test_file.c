@@ -1,7 +1,8 @@
 /*
  * test_file.c - the .hiner file through the public API: round trips for every supported
- * data type (PSNR above a stated floor, values inside the type, NoData exactly NoData),
- * the whole-file size within 5 % of the request, deterministic encoding and decoding,
+ * data type (PSNR above a stated floor; decoded to the type and to narrower ones, each
+ * sample the float decode rounded and clamped; NoData exactly NoData), the whole-file
+ * size within 5 % of the request, deterministic encoding and decoding,
  * metadata and wavelengths preserved, both entropy coders decodable, the embeddings-only
  * variant, and truncated or bit-flipped files rejected without a crash.
  */
@@ -26,7 +27,7 @@ static hiner_params base_params(void)
 }
 
 /* Mean per-band PSNR of decoded (native type) against the reference doubles. */
-static double psnr_native(hiner_model *m, const double *ref, hiner_dtype t, int *out_of_range,
+static double psnr_native(hiner_model *m, const double *ref, hiner_dtype t,
                           const uint8_t *nodata_at, double nodata, int *nodata_bad)
 {
     size_t n = (size_t)W * H;
@@ -63,12 +64,55 @@ static double psnr_native(hiner_model *m, const double *ref, hiner_dtype t, int 
             double e = (buf[i] - r[i]) / fmax(mx - mn, 1e-12);
             se += e * e;
             nv++;
-            if (t == HINER_UINT8 && (buf[i] < 0 || buf[i] > 255)) (*out_of_range)++;
-            if (t == HINER_INT16 && (buf[i] < -32768 || buf[i] > 32767)) (*out_of_range)++;
         }
         sum += -10 * log10(fmax(se / (double)nv, 1e-12));
     }
     return sum / C;
+}
+
+/* Decodes every band to integer type t and counts the samples that are not the float
+ * decode rounded to nearest and clamped to t's range (NaN -> 0; a float within its own
+ * precision of a rounding edge may round either way). *clamped counts the samples whose
+ * float decode lies outside t's range, *at_bounds those decoded to t's extremes. */
+static int typed_mismatches(hiner_model *m, hiner_dtype t, int *clamped, int *at_bounds)
+{
+    static float f[W * H];
+    static double typed[W * H]; /* room for any type's samples */
+    double lo = 0, hi = 0;
+    switch (t) {
+    case HINER_UINT8: lo = 0, hi = 255; break;
+    case HINER_INT8: lo = -128, hi = 127; break;
+    case HINER_UINT16: lo = 0, hi = 65535; break;
+    case HINER_INT16: lo = -32768, hi = 32767; break;
+    case HINER_UINT32: lo = 0, hi = 4294967295.0; break;
+    case HINER_INT32: lo = -2147483648.0, hi = 2147483647.0; break;
+    default: return 0;
+    }
+    int bad = 0;
+    for (int b = 0; b < C; b++) {
+        CHECK(hiner_model_decode_band(m, (uint32_t)b, f) == HINER_OK);
+        CHECK(hiner_model_decode_band_as(m, (uint32_t)b, t, typed) == HINER_OK);
+        for (size_t i = 0; i < (size_t)W * H; i++) {
+            double v;
+            switch (t) {
+            case HINER_UINT8: v = ((uint8_t *)typed)[i]; break;
+            case HINER_INT8: v = ((int8_t *)typed)[i]; break;
+            case HINER_UINT16: v = ((uint16_t *)typed)[i]; break;
+            case HINER_INT16: v = ((int16_t *)typed)[i]; break;
+            case HINER_UINT32: v = ((uint32_t *)typed)[i]; break;
+            default: v = ((int32_t *)typed)[i]; break;
+            }
+            double x = isnan(f[i]) ? 0.0 : f[i];
+            if (x < lo || x > hi) (*clamped)++;
+            if (v == lo || v == hi) (*at_bounds)++;
+            int ok = x < lo || x > hi ? v == (x < lo ? lo : hi)
+                                      : fabs(v - x) <= 0.5 + fabs(x) * 1.2e-7;
+            if (!ok && bad++ < 3)
+                fprintf(stderr, "%s band %d pixel %zu: float %.9g decoded as %.17g\n",
+                        hiner_dtype_name(t), b, i, f[i], v);
+        }
+    }
+    return bad;
 }
 
 typedef struct {
@@ -77,6 +121,7 @@ typedef struct {
     int nodata;      /* put NoData holes in */
     double nodata_value;
     double floor_db; /* stated PSNR floor at 2 bpppb, 60 epochs, 30x26x24 synthetic cube */
+    int full_range;  /* lo..hi is the whole type: some samples decode to its extremes */
 } type_case;
 
 static void round_trip(const type_case *tc)
@@ -90,8 +135,13 @@ static void round_trip(const type_case *tc)
     /* the source samples in their type */
     size_t es = hiner_dtype_size(tc->t);
     unsigned char *src = malloc(C * n * es);
+    double umin = INFINITY, umax = -INFINITY;
+    for (size_t k = 0; k < C * n; k++) umin = fmin(umin, unit[k]), umax = fmax(umax, unit[k]);
     for (size_t k = 0; k < C * n; k++) {
         double v = tc->lo + unit[k] * (tc->hi - tc->lo);
+        if (tc->full_range) /* past both ends, saturated as a sensor does */
+            v = fmin(fmax(tc->lo + ((unit[k] - umin) / (umax - umin) * 1.6 - 0.3) *
+                                       (tc->hi - tc->lo), tc->lo), tc->hi);
         if (tc->t != HINER_FLOAT32 && tc->t != HINER_FLOAT64) v = nearbyint(v);
         if (holes[k % n]) v = tc->nodata_value;
         ref[k] = v;
@@ -125,8 +175,8 @@ static void round_trip(const type_case *tc)
     }
     hiner_model *m = NULL;
     CHECK(hiner_open_mem(file, size, &m) == HINER_OK);
-    int oor = 0, ndbad = 0;
-    double psnr = psnr_native(m, ref, tc->t, &oor, tc->nodata ? holes : NULL,
+    int ndbad = 0;
+    double psnr = psnr_native(m, ref, tc->t, tc->nodata ? holes : NULL,
                               isnan(tc->nodata_value) ? NAN : tc->nodata_value, &ndbad);
     double target = p.bpppb * W * H * C / 8;
     printf("%-8s %zu bytes (target %.0f, %+.1f %%), %.3f bpppb, PSNR %.2f dB decoded "
@@ -137,7 +187,23 @@ static void round_trip(const type_case *tc)
     CHECK_MSG(psnr > tc->floor_db, "%s: PSNR %.2f below %.0f", hiner_dtype_name(tc->t), psnr,
               tc->floor_db);
     CHECK(fabs(size - target) <= 0.05 * target);
-    CHECK(oor == 0);
+    /* decoded to the source type and to narrower ones, whose ranges the values leave */
+    const hiner_dtype narrow[3] = {tc->t, HINER_UINT8, HINER_INT8};
+    for (int k = 0; k < 3; k++) {
+        int clamped = 0, at_bounds = 0;
+        int bad = typed_mismatches(m, narrow[k], &clamped, &at_bounds);
+        CHECK_MSG(bad == 0, "%s as %s: %d samples not the float decode rounded and clamped",
+                  hiner_dtype_name(tc->t), hiner_dtype_name(narrow[k]), bad);
+        CHECK_MSG(k > 0 || clamped == 0, "%s: %d floats outside the type", hiner_dtype_name(tc->t),
+                  clamped);
+        if (narrow[k] == HINER_UINT8)
+            printf("  as UInt8: %d samples clamped, %d at 0 or 255\n", clamped, at_bounds);
+        if (tc->full_range && narrow[k] == tc->t)
+            CHECK_MSG(at_bounds > 0, "%s over its full range: no sample at its extremes",
+                      hiner_dtype_name(tc->t));
+        if (tc->lo < 0 && tc->hi > 255 && narrow[k] == HINER_UINT8)
+            CHECK_MSG(clamped > 0, "%s as UInt8: nothing to clamp", hiner_dtype_name(tc->t));
+    }
     CHECK_MSG(ndbad == 0, "%d NoData pixels decoded to something else", ndbad);
     hiner_model_free(m);
     hiner_free(file);
@@ -147,13 +213,14 @@ static void round_trip(const type_case *tc)
 static void test_types(void)
 {
     const type_case cases[] = {
-        {HINER_UINT8, 10, 245, 0, 0, 28},
-        {HINER_INT16, -2000, 6000, 1, -9999, 28},
-        {HINER_UINT16, 100, 60000, 0, 0, 28},
-        {HINER_INT32, -1e6, 3e6, 1, -2147483647.0, 28},
-        {HINER_UINT32, 0, 4e9, 0, 0, 28},
-        {HINER_FLOAT32, 0, 1, 1, NAN, 28},
-        {HINER_FLOAT64, -5, 5, 1, -1e30, 28},
+        {HINER_UINT8, 10, 245, 0, 0, 28, 0},
+        {HINER_UINT8, 0, 255, 0, 0, 28, 1},
+        {HINER_INT16, -2000, 6000, 1, -9999, 28, 0},
+        {HINER_UINT16, 100, 60000, 0, 0, 28, 0},
+        {HINER_INT32, -1e6, 3e6, 1, -2147483647.0, 28, 0},
+        {HINER_UINT32, 0, 4e9, 0, 0, 28, 0},
+        {HINER_FLOAT32, 0, 1, 1, NAN, 28, 0},
+        {HINER_FLOAT64, -5, 5, 1, -1e30, 28, 0},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) round_trip(&cases[i]);
 }
