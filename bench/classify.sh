@@ -1,5 +1,5 @@
 #!/bin/sh
-# classify.sh - classification on compressed HSI (issue #7): SpectralFormer on the EnMAP
+# classify.sh - classification on compressed HSI: SpectralFormer on the EnMAP
 # Potsdam mosaic and its labels, (a) on the original Float32 cube, (b) on HINER files at
 # about 0.1 and 0.2 bpppb, (c) the same with ASW, (d) with ASW + ISI; three seeds each
 # (the seed draws the split, so the four configurations of a seed share their training

@@ -1,11 +1,12 @@
 /*
- * hiner-classify.c - land-cover classification of a hyperspectral image, compressed or not
- * (issue #7): SpectralFormer trained on part of a label raster, optionally with ASW and
+ * hiner-classify.c - land-cover classification of a hyperspectral image, compressed or not:
+ * SpectralFormer trained on part of a label raster, optionally with ASW and
  * ISI, scored on the rest, and a class map written as a GeoTIFF.
  *   hiner-classify [options] IMAGE LABELS
  * IMAGE is a .hiner file (decoded with the library; ISI decodes it again at jittered
  * wavelengths) or any raster GDAL reads (the uncompressed baseline). Rasters are read
- * and written through GDAL's C API; everything else is libhiner's public API.
+ * and written through GDAL's C API; everything else is the public API of libhiner and
+ * libhiner_classify.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
@@ -17,7 +18,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "hiner.h"
+#include "hiner_classify.h"
+
+#ifdef HINER_WITH_OPENBLAS
+#include <cblas.h>
+#endif
 
 #ifdef HINER_HAVE_GDAL
 #include <cpl_conv.h>
@@ -480,7 +485,7 @@ static void on_log(int level, const char *msg, void *user)
 }
 
 /* OpenBLAS reads OPENBLAS_CORETYPE once, when it loads, and on AVX-512 CPUs it does not
- * know (AMD Zen 4/5) it picks its AVX2 kernels; its SkylakeX ones train ~1.35x faster here
+ * know (AMD Zen 4/5) it picks its AVX2 kernels; its SkylakeX ones train faster
  * (docs/benchmarks.md). So when the variable is unset on such a CPU, the tool runs itself
  * again with it set. Set OPENBLAS_CORETYPE (to anything) to keep your own choice. */
 static void prefer_avx512_blas(char **argv)
@@ -501,6 +506,10 @@ static void prefer_avx512_blas(char **argv)
 int main(int argc, char **argv)
 {
     prefer_avx512_blas(argv);
+#ifdef HINER_WITH_OPENBLAS
+    /* the classifier's workers each run their own matrix products: one BLAS thread each */
+    openblas_set_num_threads(1);
+#endif
     options o;
     parse(&o, argc, argv);
     GDALAllRegister();

@@ -112,3 +112,12 @@ const double *hiner_model_wavelengths(const hiner_model *m)
 {
     return m ? m->wavelengths : NULL;
 }
+
+hiner_status hiner_model_band_range(const hiner_model *m, uint32_t band, double *min, double *max)
+{
+    HN_CHECK(!m || !min || !max, HINER_E_INVALID_ARG);
+    HN_CHECK(band >= m->plan.bands, HINER_E_RANGE);
+    *min = m->band_min[band];
+    *max = m->band_max[band];
+    return HINER_OK;
+}

@@ -41,7 +41,6 @@ static hiner_status trainer_init(trainer *t, hiner_model *m, const hn_data *d, i
     t->m = m;
     t->d = d;
     if (threads > 1 && !(t->pool = hn_pool_create(threads))) return HINER_E_NOMEM;
-    hn_gemm_set_threads(threads > 0 ? threads : 1);
     HN_FORWARD(hn_acts_init(&t->A, &m->plan, 1, t->pool));
     t->grads = hn_calloc(m->net.n_params, sizeof(float));
     return t->grads ? HINER_OK : HINER_E_NOMEM;

@@ -1,7 +1,9 @@
 /*
  * gemm.c - the one matrix-product entry point of the engine. Every layer's product goes
  * through hn_gemm: OpenBLAS's sgemm when built with HINER_WITH_OPENBLAS, otherwise the
- * reference loop below, which the tests also use to check the fast path.
+ * reference loop below, which the tests also use to check the fast path. OpenBLAS's own
+ * thread count is process-wide and belongs to the application: the library never sets it
+ * (sgemm partitions the output among its threads, so the results do not depend on it).
  */
 #include "nn.h"
 
@@ -42,15 +44,6 @@ void hn_gemm(int transA, int transB, size_t M, size_t N, size_t K, float alpha, 
                 (blasint)lda, B, (blasint)ldb, beta, C, (blasint)ldc);
 #else
     hn_gemm_ref(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-#endif
-}
-
-void hn_gemm_set_threads(int threads)
-{
-#ifdef HINER_WITH_OPENBLAS
-    openblas_set_num_threads(threads > 0 ? threads : 1);
-#else
-    (void)threads;
 #endif
 }
 

@@ -31,8 +31,6 @@ HN_HIDDEN void hn_gemm(int transA, int transB, size_t M, size_t N, size_t K, flo
 HN_HIDDEN void hn_gemm_ref(int transA, int transB, size_t M, size_t N, size_t K, float alpha,
                            const float *A, size_t lda, const float *B, size_t ldb, float beta,
                            float *C, size_t ldc);
-/* Threads the BLAS may use (no-op for the reference). */
-HN_HIDDEN void hn_gemm_set_threads(int threads);
 /* Name of the backend, for logs and benches. */
 HN_HIDDEN const char *hn_gemm_backend(void);
 

@@ -403,8 +403,6 @@ hiner_status hiner_classifier_train(const hiner_classify_params *p, const hiner_
     hn_adam adam;
     adam_init(&adam);
     adam.weight_decay = p->weight_decay;
-    /* each worker runs its own products: one BLAS thread each */
-    hn_gemm_set_threads(1);
 
     const int step_epochs = p->epochs / 10 > 0 ? p->epochs / 10 : 1; /* StepLR(epochs // 10) */
     const int isi_epochs = d->n_augment ? (int)ceil((double)p->isi_until * p->epochs) : 0;
@@ -531,7 +529,6 @@ hiner_status hiner_classifier_predict(hiner_classifier *c, uint32_t width, uint3
     HN_GOTO_IF(!ok || !norm || !pix || !pred || !wk, HINER_E_NOMEM);
     for (int t = 0; t < T; t++) HN_GOTO_FWD(hn_sf_acts_init(&wk[t].a, &c->cfg, Bt, 0));
     if (T > 1) HN_GOTO_IF(!(pool = hn_pool_create(T)), HINER_E_NOMEM);
-    hn_gemm_set_threads(1);
     size_t n_valid = 0;
     for (size_t i = 0; i < HW; i++) {
         ok[i] = (uint8_t)pixel_valid(cube, valid, i, C, HW);

@@ -7,6 +7,7 @@
 #include <math.h>
 
 #include "../internal.h"
+#include "hiner_classify.h"
 
 hiner_status hiner_classify_score(const uint8_t *truth, const uint8_t *pred, size_t n,
                                   int n_classes, uint64_t *confusion, double *per_class,

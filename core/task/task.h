@@ -8,6 +8,7 @@
 #define HINER_TASK_H
 
 #include "../nn/nn.h"
+#include "hiner_classify.h"
 
 /* ---- group-wise spectral embedding (gse.c) ----
  * inp is (B,P,C): P pixels of a patch, C bands per pixel. Band c's token is the G*P

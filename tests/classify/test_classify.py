@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""End-to-end test of tools/hiner-classify (issue #7) on a small synthetic scene written
+"""End-to-end test of tools/hiner-classify on a small synthetic scene written
 by the test: a GeoTIFF cube (UTM, NoData holes, band wavelengths) and a label raster.
 Checks the class map (size, georeference, colour table, NoData pixels at 0), the JSON
 metrics (they parse, accuracy well above chance), the .hiner path with ASW and ISI when

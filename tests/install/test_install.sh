@@ -5,6 +5,7 @@
 #   - builds tests/install/consumer.c against the installed header and library with
 #     `pkg-config --cflags --libs hiner` (and statically with --static) and runs it: version,
 #     a small cube round-tripped through hiner_encode_mem / hiner_open_mem, written out,
+#   - builds tests/install/consumer_classify.c with `pkg-config hiner-classify` and runs it,
 #   - reads that file with the installed `hiner` tool and, through the installed plugin,
 #     with gdalinfo (GDAL_DRIVER_PATH=<prefix>/lib/gdalplugins).
 # usage: test_install.sh SOURCE_DIR [CMAKE [WITH_DRIVER]]   (ctest passes all three)
@@ -54,7 +55,8 @@ step "cmake --install $B --prefix $P"
 "$CMAKE" --install "$B" --prefix "$P" > "$T/install.log" 2>&1 ||
     { cat "$T/install.log"; fail "install"; }
 (cd "$P" && find . -type f -o -type l | sort)
-for f in include/hiner.h lib/libhiner.a lib/libhiner.so lib/pkgconfig/hiner.pc bin/hiner; do
+for f in include/hiner.h include/hiner_classify.h lib/libhiner.a lib/libhiner.so \
+    lib/libhiner_classify.a lib/pkgconfig/hiner.pc lib/pkgconfig/hiner-classify.pc bin/hiner; do
     [ -e "$P/$f" ] || fail "$f not installed"
 done
 [ -n "$(find "$P/lib" -maxdepth 1 -name 'libhiner.so.*' -type f)" ] || fail "no libhiner.so.N"
@@ -99,6 +101,14 @@ step "run it"
 LD_LIBRARY_PATH="$P/lib" "$T/consumer" "$T/cube.hiner" || fail "consumer (shared)"
 "$T/consumer_static" "$T/cube_static.hiner" || fail "consumer (static)"
 cmp "$T/cube.hiner" "$T/cube_static.hiner" || fail "shared and static builds wrote different files"
+
+step "build and run a program against the installed libhiner_classify"
+cat "$P/lib/pkgconfig/hiner-classify.pc"
+# shellcheck disable=SC2086
+"$CC" -std=c11 -Wall -Wextra -Werror -o "$T/consumer_classify" \
+    "$SRC/tests/install/consumer_classify.c" $(pkg-config --cflags --libs hiner-classify) -lm ||
+    fail "cannot build against libhiner_classify with pkg-config hiner-classify"
+LD_LIBRARY_PATH="$P/lib" "$T/consumer_classify" || fail "consumer_classify"
 
 step "the installed hiner tool"
 "$P/bin/hiner" version

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "../check.h"
-#include "hiner.h"
+#include "hiner_classify.h"
 
 enum { W = 18, H = 16, C = 10, K = 3 };
 
