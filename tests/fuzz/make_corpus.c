@@ -90,22 +90,22 @@ static int records(const char *dir, const char *name, const uint8_t *p, size_t n
     return rc;
 }
 
-static int make(const char *dir, const char *rdir, const seed *s)
+/* The seed's samples in its own type, with its holes (fills wl); the caller frees them. */
+static unsigned char *seed_samples(const seed *s, double *wl, double nodata)
 {
     const size_t n = (size_t)s->W * s->H, total = n * s->C;
-    double *unit = malloc(total * sizeof(double)), *wl = malloc(s->C * sizeof(double));
-    double *src = malloc(total * sizeof(double));
-    if (!unit || !wl || !src) return 1;
+    double *unit = malloc(total * sizeof(double)), *src = malloc(total * sizeof(double));
+    unsigned char *data = malloc(total * hiner_dtype_size(s->t));
+    if (!unit || !src || !data) {
+        free(unit), free(src), free(data);
+        return NULL;
+    }
     synth_cube(unit, s->W, s->H, s->C, wl);
-    const double nodata = s->t == HINER_FLOAT32 ? NAN : -999;
     for (size_t k = 0; k < total; k++) {
         size_t b = k / n, i = k % n;
         int hole = (s->holes == 1 && i % 7 == 3) || (s->holes == 2 && (i + b) % 5 == 0);
         src[k] = hole ? nodata : nearbyint(unit[k] * s->scale);
     }
-    /* samples in the cube's type */
-    size_t es = hiner_dtype_size(s->t);
-    unsigned char *data = malloc(total * es);
     for (size_t k = 0; k < total; k++) {
         double v = src[k];
         switch (s->t) {
@@ -117,6 +117,56 @@ static int make(const char *dir, const char *rdir, const seed *s)
         default: break;
         }
     }
+    free(unit), free(src);
+    return data;
+}
+
+static const hiner_gcp seed_gcps[2] = {{"1", "corner", 0.5, 0.5, 10, 20, 8},
+                                       {"2", "", 5.5, 4.5, 40, 60, 1}};
+static const hiner_meta_item seed_items[4] = {{-1, "", "SENSOR", "synthetic"},
+                                              {-1, "IMAGERY", "SATELLITEID", "TEST"},
+                                              {0, "", "bbl", "1"},
+                                              {1, "ENVI", "note", "odd"}};
+
+typedef struct seed_meta_store {
+    const char *descs[64];
+    int color[64];
+    double fwhm[64];
+} seed_meta_store;
+
+/* Every metadata record: geotransform, CRS, GCPs, band descriptions and colours, items,
+ * wavelength units and FWHM (when the seed has wavelengths); m holds the per-band arrays. */
+static void seed_meta(const seed *s, hiner_meta *meta, seed_meta_store *m)
+{
+    for (int b = 0; b < s->C && b < 64; b++) {
+        m->descs[b] = b % 2 ? "odd band" : "even band";
+        m->color[b] = b == 0 ? 1 : 0;
+        m->fwhm[b] = 10.0 + b;
+    }
+    meta->has_geotransform = 1;
+    const double gt[6] = {500000, 30, 0, 5800000, 0, -30};
+    memcpy(meta->geotransform, gt, sizeof gt);
+    meta->crs_wkt = "EPSG:32633";
+    meta->n_gcps = 2;
+    meta->gcps = seed_gcps;
+    meta->gcp_crs_wkt = "EPSG:4326";
+    meta->band_descriptions = m->descs;
+    meta->color_interp = m->color;
+    meta->n_items = 4;
+    meta->items = seed_items;
+    meta->wavelength_units = "Nanometers";
+    meta->fwhm = s->wavelengths ? m->fwhm : NULL;
+}
+
+static int make(const char *dir, const char *rdir, const seed *s)
+{
+    double *wl = malloc(s->C * sizeof(double));
+    const double nodata = s->t == HINER_FLOAT32 ? NAN : -999;
+    unsigned char *data = wl ? seed_samples(s, wl, nodata) : NULL;
+    if (!data) {
+        free(wl);
+        return 1;
+    }
     hiner_cube cube = {0};
     cube.width = (uint32_t)s->W, cube.height = (uint32_t)s->H, cube.bands = (uint32_t)s->C;
     cube.dtype = s->t;
@@ -125,36 +175,9 @@ static int make(const char *dir, const char *rdir, const seed *s)
     cube.has_nodata = s->holes && s->t != HINER_FLOAT32;
     cube.nodata = nodata;
 
-    hiner_meta meta = {0}, *pm = NULL;
-    hiner_gcp gcps[2] = {{"1", "corner", 0.5, 0.5, 10, 20, 8}, {"2", "", 5.5, 4.5, 40, 60, 1}};
-    hiner_meta_item items[4] = {{-1, "", "SENSOR", "synthetic"},
-                                {-1, "IMAGERY", "SATELLITEID", "TEST"},
-                                {0, "", "bbl", "1"},
-                                {1, "ENVI", "note", "odd"}};
-    const char *descs[64];
-    int color[64];
-    double fwhm[64];
-    if (s->meta) {
-        for (int b = 0; b < s->C && b < 64; b++) {
-            descs[b] = b % 2 ? "odd band" : "even band";
-            color[b] = b == 0 ? 1 : 0;
-            fwhm[b] = 10.0 + b;
-        }
-        meta.has_geotransform = 1;
-        const double gt[6] = {500000, 30, 0, 5800000, 0, -30};
-        memcpy(meta.geotransform, gt, sizeof gt);
-        meta.crs_wkt = "EPSG:32633";
-        meta.n_gcps = 2;
-        meta.gcps = gcps;
-        meta.gcp_crs_wkt = "EPSG:4326";
-        meta.band_descriptions = descs;
-        meta.color_interp = color;
-        meta.n_items = 4;
-        meta.items = items;
-        meta.wavelength_units = "Nanometers";
-        meta.fwhm = s->wavelengths ? fwhm : NULL;
-        pm = &meta;
-    }
+    hiner_meta meta = {0};
+    seed_meta_store store;
+    if (s->meta) seed_meta(s, &meta, &store);
     hiner_params p;
     hiner_params_init(&p, HINER_ABI_VERSION);
     p.size_bytes = (uint64_t)(s->kbytes * 1000);
@@ -164,7 +187,7 @@ static int make(const char *dir, const char *rdir, const seed *s)
     p.store_encoder = s->store_encoder;
     void *f = NULL;
     size_t size = 0;
-    int st = hiner_encode_mem(&cube, pm, &p, &f, &size, NULL);
+    int st = hiner_encode_mem(&cube, s->meta ? &meta : NULL, &p, &f, &size, NULL);
     int rc = 0;
     if (st != HINER_OK) {
         fprintf(stderr, "%s: %s\n", s->name, hiner_status_str(st));
@@ -174,7 +197,7 @@ static int make(const char *dir, const char *rdir, const seed *s)
         if (rdir) rc |= records(rdir, s->name, f, size, (uint32_t)s->C);
     }
     hiner_free(f);
-    free(unit), free(wl), free(src), free(data);
+    free(wl), free(data);
     return rc;
 }
 
