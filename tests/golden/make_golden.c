@@ -97,13 +97,12 @@ static int encode(const hiner_cube *cube, const hiner_meta *mt, const hiner_para
     return hiner_encode_mem(cube, mt, p, f, n, NULL);
 }
 
-/* Writes NAME.hiner, NAME.txt and NAME.f32 under dir. */
-static int make_case(const char *dir, const golden_case *gc)
+/* The case's samples in its type (src: 8 bytes a sample), with its holes; fills wl. */
+static void case_samples(const golden_case *gc, void *src, double *wl)
 {
     const int C = gc->bands;
     const size_t n = (size_t)W * H;
-    double *unit = malloc(sizeof(double) * C * n), wl[64];
-    void *src = malloc(8 * C * n);
+    double *unit = malloc(sizeof(double) * C * n);
     synth_cube(unit, W, H, C, wl);
     for (size_t k = 0; k < C * n; k++) {
         double v = gc->lo + unit[k] * (gc->hi - gc->lo);
@@ -112,57 +111,36 @@ static int make_case(const char *dir, const golden_case *gc)
         if (gc->holes && (i % 37 == 5 || (i / W > 12 && i % W < 3))) v = gc->nodata;
         store(src, k, gc->t, v);
     }
-    hiner_cube cube = {0};
-    cube.width = W, cube.height = H, cube.bands = (uint32_t)C, cube.dtype = gc->t;
-    cube.data = src;
-    cube.wavelengths = gc->wavelengths ? wl : NULL;
-    cube.has_nodata = gc->holes == 1;
-    cube.nodata = gc->holes == 1 ? gc->nodata : 0;
-    hiner_meta mt = case_meta(C, wl);
-    hiner_params p;
-    hiner_params_init(&p, HINER_ABI_VERSION);
-    p.size_bytes = 2400, p.epochs = 20, p.lr = 5e-3f, p.seed = 1, p.threads = 1;
-    p.entropy = gc->entropy, p.store_encoder = gc->store_encoder;
-    p.quant_bits = gc->quant_bits;
+    free(unit);
+}
+
+/* The smallest size_bytes that encodes (bisection), for the case without a training record. */
+static void smallest_size(const hiner_cube *cube, const hiner_meta *mt, hiner_params *p)
+{
     void *f = NULL;
     size_t size = 0;
-    int st;
-    if (gc->no_training) { /* the smallest size that encodes */
-        p.bpppb = 0;
-        size_t lo = 100, hi = 20000;
-        while (hi - lo > 1) {
-            p.size_bytes = (lo + hi) / 2;
-            st = encode(&cube, gc->meta ? &mt : NULL, &p, &f, &size);
-            hiner_free(f);
-            if (st == HINER_OK) hi = p.size_bytes;
-            else lo = p.size_bytes;
-        }
-        p.size_bytes = hi;
+    p->bpppb = 0;
+    size_t lo = 100, hi = 20000;
+    while (hi - lo > 1) {
+        p->size_bytes = (lo + hi) / 2;
+        int st = encode(cube, mt, p, &f, &size);
+        hiner_free(f);
+        if (st == HINER_OK) hi = p->size_bytes;
+        else lo = p->size_bytes;
     }
-    st = encode(&cube, gc->meta ? &mt : NULL, &p, &f, &size);
-    hiner_model *m = NULL;
-    if (st == HINER_OK) st = hiner_open_mem(f, size, &m);
-    hiner_info in;
-    if (st == HINER_OK) st = hiner_model_info(m, &in);
-    if (st == HINER_OK && (in.format_minor != gc->minor || (gc->no_training && in.training[0]))) {
-        fprintf(stderr, "%s: this library writes format 1.%d%s\n", gc->name, in.format_minor,
-                in.training[0] ? " with a training record" : "");
-        st = HINER_E_VERSION;
-    }
+    p->size_bytes = hi;
+}
+
+/* NAME.txt (golden_describe and each typed plane's checksum) and NAME.f32 (the planes). */
+static int write_decoded(const char *dir, const golden_case *gc, hiner_model *m,
+                         const hiner_info *in, const void *f, size_t size)
+{
+    const size_t n = (size_t)W * H;
     char path[1024];
-    FILE *o = NULL;
-    if (st == HINER_OK) {
-        snprintf(path, sizeof path, "%s/%s.hiner", dir, gc->name);
-        o = fopen(path, "wb");
-        if (!o || fwrite(f, 1, size, o) != size) st = HINER_E_IO;
-        if (o) fclose(o);
-        o = NULL;
-    }
-    if (st == HINER_OK) {
-        snprintf(path, sizeof path, "%s/%s.txt", dir, gc->name);
-        o = fopen(path, "w");
-        if (!o || golden_describe(o, m, f, size) != 0) st = HINER_E_IO;
-    }
+    int st = HINER_OK;
+    snprintf(path, sizeof path, "%s/%s.txt", dir, gc->name);
+    FILE *o = fopen(path, "w");
+    if (!o || golden_describe(o, m, f, size) != 0) st = HINER_E_IO;
     float *plane = malloc(sizeof(float) * n);
     unsigned char *typed = malloc(8 * n);
     FILE *fo = NULL;
@@ -178,14 +156,59 @@ static int make_case(const char *dir, const golden_case *gc)
         if (st == HINER_OK)
             fprintf(o, "typed %d %016llx\n", k,
                     (unsigned long long)golden_fnv(GOLDEN_FNV0, typed,
-                                                   n * hiner_dtype_size(in.dtype)));
+                                                   n * hiner_dtype_size(in->dtype)));
     }
     if (o) fclose(o);
     if (fo) fclose(fo);
+    free(plane), free(typed);
+    return st;
+}
+
+/* Writes NAME.hiner, NAME.txt and NAME.f32 under dir. */
+static int make_case(const char *dir, const golden_case *gc)
+{
+    const int C = gc->bands;
+    const size_t n = (size_t)W * H;
+    double wl[64];
+    void *src = malloc(8 * C * n);
+    case_samples(gc, src, wl);
+    hiner_cube cube = {0};
+    cube.width = W, cube.height = H, cube.bands = (uint32_t)C, cube.dtype = gc->t;
+    cube.data = src;
+    cube.wavelengths = gc->wavelengths ? wl : NULL;
+    cube.has_nodata = gc->holes == 1;
+    cube.nodata = gc->holes == 1 ? gc->nodata : 0;
+    hiner_meta mt = case_meta(C, wl);
+    hiner_params p;
+    hiner_params_init(&p, HINER_ABI_VERSION);
+    p.size_bytes = 2400, p.epochs = 20, p.lr = 5e-3f, p.seed = 1, p.threads = 1;
+    p.entropy = gc->entropy, p.store_encoder = gc->store_encoder;
+    p.quant_bits = gc->quant_bits;
+    if (gc->no_training) smallest_size(&cube, gc->meta ? &mt : NULL, &p);
+    void *f = NULL;
+    size_t size = 0;
+    int st = encode(&cube, gc->meta ? &mt : NULL, &p, &f, &size);
+    hiner_model *m = NULL;
+    if (st == HINER_OK) st = hiner_open_mem(f, size, &m);
+    hiner_info in;
+    if (st == HINER_OK) st = hiner_model_info(m, &in);
+    if (st == HINER_OK && (in.format_minor != gc->minor || (gc->no_training && in.training[0]))) {
+        fprintf(stderr, "%s: this library writes format 1.%d%s\n", gc->name, in.format_minor,
+                in.training[0] ? " with a training record" : "");
+        st = HINER_E_VERSION;
+    }
+    if (st == HINER_OK) {
+        char path[1024];
+        snprintf(path, sizeof path, "%s/%s.hiner", dir, gc->name);
+        FILE *o = fopen(path, "wb");
+        if (!o || fwrite(f, 1, size, o) != size) st = HINER_E_IO;
+        if (o) fclose(o);
+    }
+    if (st == HINER_OK) st = write_decoded(dir, gc, m, &in, f, size);
     printf("%-20s %s: %zu bytes\n", gc->name, hiner_status_str(st), size);
     hiner_model_free(m);
     hiner_free(f);
-    free(plane), free(typed), free(unit), free(src);
+    free(src);
     return st;
 }
 
