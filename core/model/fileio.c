@@ -11,34 +11,7 @@
 #include "fileio.h"
 
 #define MAX_TEXT ((size_t)64 << 20)   /* decompressed text fields */
-#define MAX_ACT ((uint64_t)1 << 26)    /* floats of one activation while decoding */
-#define MAX_PARAMS ((uint64_t)1 << 24) /* weights of one network */
 #define MAX_CHUNKS 64
-
-hiner_status hn_plan_readable(const hiner_plan *pl, const hn_log *lg)
-{
-    uint64_t hw = (uint64_t)pl->embed_height * pl->embed_width, maxact = hw * pl->widths[0];
-    for (int i = 0; i < pl->n_stages; i++) {
-        const uint64_t s2 = (uint64_t)pl->strides[i] * pl->strides[i];
-        const uint64_t act = (uint64_t)pl->widths[i + 1] * s2 * hw;
-        maxact = act > maxact ? act : maxact;
-        hw *= s2;
-    }
-    if (hw > MAX_ACT || maxact > MAX_ACT) {
-        hn_logf(lg, 0, "a %ux%u padded frame needs decoder activations of %llu floats, above "
-                "the format's limit of %llu: split the scene into tiles of at most about "
-                "%.0f pixels", pl->pad_width, pl->pad_height, (unsigned long long)maxact,
-                (unsigned long long)MAX_ACT, (double)MAX_ACT / (double)pl->widths[pl->n_stages]);
-        return HINER_E_LIMIT;
-    }
-    if (pl->decoder_params + pl->encoder_params > MAX_PARAMS || pl->embedding_params > MAX_PARAMS) {
-        hn_logf(lg, 0, "a network of %llu weights and %llu embedding values is above the "
-                "format's limit of %llu", (unsigned long long)(pl->decoder_params + pl->encoder_params),
-                (unsigned long long)pl->embedding_params, (unsigned long long)MAX_PARAMS);
-        return HINER_E_LIMIT;
-    }
-    return HINER_OK;
-}
 
 /* ---- writer: payloads ---- */
 
@@ -245,7 +218,8 @@ typedef struct rd_arch {
     double lam_lo, lam_scale;
 } rd_arch;
 
-static hiner_status parse_arch(const hn_chunk *c, const rd_info *in, rd_arch *a)
+static hiner_status parse_arch(const hn_chunk *c, const rd_info *in, rd_arch *a,
+                              const hn_log *lg)
 {
     hn_rd r;
     hn_rd_init(&r, c->data, c->n);
@@ -268,12 +242,11 @@ static hiner_status parse_arch(const hn_chunk *c, const rd_info *in, rd_arch *a)
     HN_CHECK(tile != 0 || x0 != 0 || y0 != 0, HINER_E_VERSION);
     HN_CHECK(pl->width != in->W || pl->height != in->H, HINER_E_CORRUPT);
     HN_CHECK(pl->n_stages < 1 || pl->n_stages > HINER_MAX_STAGES, HINER_E_LIMIT);
-    uint64_t P = 1, maxact = 0, hw;
+    uint64_t P = 1, frame, largest;
     HN_CHECK(pl->embed_channels < 1 || pl->embed_channels > 256, HINER_E_LIMIT);
     HN_CHECK(pl->embed_height < 1 || pl->embed_height > 64, HINER_E_LIMIT);
     HN_CHECK(pl->embed_width < 1 || pl->embed_width > 64, HINER_E_LIMIT);
     HN_CHECK(pl->widths[0] < 1 || pl->widths[0] > 4096, HINER_E_LIMIT);
-    hw = (uint64_t)pl->embed_height * pl->embed_width;
     for (int i = 0; i < pl->n_stages; i++) {
         pl->strides[i] = hn_rd_u8(&r);
         pl->kernels[i] = hn_rd_u8(&r);
@@ -282,12 +255,9 @@ static hiner_status parse_arch(const hn_chunk *c, const rd_info *in, rd_arch *a)
         HN_CHECK(pl->kernels[i] < 1 || pl->kernels[i] > 7 || !(pl->kernels[i] & 1), HINER_E_LIMIT);
         HN_CHECK(pl->widths[i + 1] < 1 || pl->widths[i + 1] > 4096, HINER_E_LIMIT);
         P *= (uint64_t)pl->strides[i];
-        /* the largest activation: the conv output before PixelShuffle */
-        uint64_t act = (uint64_t)pl->widths[i + 1] * pl->strides[i] * pl->strides[i] * hw;
-        if (act > maxact) maxact = act;
-        hw *= (uint64_t)pl->strides[i] * pl->strides[i];
-        HN_CHECK(hw > MAX_ACT, HINER_E_LIMIT);
     }
+    hn_plan_act_floats(pl, &frame, &largest);
+    HN_CHECK(frame > HN_MAX_ACT, HINER_E_LIMIT);
     int head = hn_rd_u8(&r), act_id = hn_rd_u8(&r), out_id = hn_rd_u8(&r);
     pl->enc_freqs = hn_rd_u16(&r);
     pl->enc_base = hn_rd_f32(&r);
@@ -297,7 +267,7 @@ static hiner_status parse_arch(const hn_chunk *c, const rd_info *in, rd_arch *a)
     a->lam_scale = hn_rd_f64(&r);
     HN_CHECK(r.overrun, HINER_E_CORRUPT);
     HN_CHECK(head != 3 || act_id != 0 || out_id != 0, HINER_E_VERSION);
-    HN_CHECK(maxact > MAX_ACT, HINER_E_LIMIT);
+    HN_CHECK(largest > HN_MAX_ACT, HINER_E_LIMIT);
     HN_CHECK((uint64_t)pl->embed_height * P != pl->pad_height ||
                  (uint64_t)pl->embed_width * P != pl->pad_width, HINER_E_CORRUPT);
     HN_CHECK((uint64_t)pl->pad_left + pl->width > pl->pad_width ||
@@ -309,9 +279,7 @@ static hiner_status parse_arch(const hn_chunk *c, const rd_info *in, rd_arch *a)
     HN_CHECK(a->lam_mode > 1 || !isfinite(a->lam_lo) || !isfinite(a->lam_scale),
              HINER_E_CORRUPT);
     hn_plan_finish(pl);
-    HN_CHECK(pl->decoder_params + pl->encoder_params > MAX_PARAMS, HINER_E_LIMIT);
-    HN_CHECK(pl->embedding_params > MAX_PARAMS, HINER_E_LIMIT);
-    return HINER_OK;
+    return hn_plan_readable(pl, lg);
 }
 
 /* Decodes a DECO/ENCO/EMBD payload into the tensors tens[0..nt) of `slab` (at the given
@@ -436,7 +404,7 @@ hiner_status hn_read_model(const uint8_t *p, size_t n, hiner_model **out, const 
     HN_CHECK((in.flags & 8) && !cw, HINER_E_CORRUPT);
 
     rd_arch a;
-    HN_FORWARD(parse_arch(ca, &in, &a));
+    HN_FORWARD(parse_arch(ca, &in, &a, lg));
     HN_FORWARD(hn_model_alloc(&m, &a.plan));
     m->log = *lg;
     m->format_major = major;

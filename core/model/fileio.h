@@ -22,11 +22,6 @@ HN_HIDDEN void hn_pl_arch(hn_buf *b, const hiner_plan *pl, int lam_mode, double 
                           double lam_scale);
 HN_HIDDEN hiner_status hn_pl_tensors(hn_buf *b, int method, hn_qtensor *qt, size_t nt);
 
-/* HINER_OK when a reader would accept a file of this plan (the activation and parameter
- * limits of docs/format.md); else HINER_E_LIMIT, with the reason logged. The encoder asks
- * before training, so that no file is written that cannot be read back. */
-HN_HIDDEN hiner_status hn_plan_readable(const hiner_plan *pl, const hn_log *lg);
-
 /* Reads a whole file held in memory into a new model. */
 HN_HIDDEN hiner_status hn_read_model(const uint8_t *p, size_t n, hiner_model **out,
                                      const hn_log *lg);

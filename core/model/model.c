@@ -63,19 +63,25 @@ hiner_status hn_model_take_data(hiner_model *m, hn_data *d)
     return HINER_OK;
 }
 
-void hn_log_plan(const hn_log *lg, const hiner_plan *pl)
+hiner_status hn_model_compute_embeddings(hiner_model *m)
 {
-    char s[160] = "";
-    size_t k = 0;
-    for (int i = 0; i < pl->n_stages && k < sizeof s - 8; i++)
-        k += (size_t)snprintf(s + k, sizeof s - k, "%s%d", i ? "," : "", pl->strides[i]);
-    hn_logf(lg, 2, "plan: %ux%u padded to %ux%u, strides %s, widths %d..%d, embedding %dx%dx%d, "
-            "encoder %dx%d, decoder %llu + encoder %llu (+ %llu embedding) parameters, "
-            "%.1f MMAC per band", pl->width, pl->height, pl->pad_width, pl->pad_height, s,
-            pl->widths[0], pl->widths[pl->n_stages], pl->embed_channels, pl->embed_height,
-            pl->embed_width, 2 * pl->enc_freqs, pl->enc_hidden,
-            (unsigned long long)pl->decoder_params, (unsigned long long)pl->encoder_params,
-            (unsigned long long)pl->embedding_params, pl->forward_macs * 1e-6);
+    /* the encoder alone: small buffers, not the decoder's activations (an open for
+     * gdalinfo must stay light) */
+    const hiner_plan *pl = &m->plan;
+    const size_t E = hn_embed_size(pl);
+    const size_t L2 = 2 * (size_t)pl->enc_freqs, H1 = (size_t)pl->enc_hidden;
+    hn_acts A;
+    memset(&A, 0, sizeof A);
+    float *buf = hn_malloc(L2 + 2 * H1, sizeof(float));
+    HN_CHECK(!buf, HINER_E_NOMEM);
+    A.pe = buf;
+    A.h1 = buf + L2;
+    A.g1 = buf + L2 + H1;
+    A.embed_len = E;
+    for (uint32_t b = 0; b < pl->bands; b++)
+        hn_encoder_forward(&m->net, m->net.params, &A, m->lam[b], m->embed + (size_t)b * E);
+    hn_free(buf);
+    return HINER_OK;
 }
 
 void hiner_model_free(hiner_model *m)

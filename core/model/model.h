@@ -73,6 +73,20 @@ HN_HIDDEN void hn_plan_set_width(hiner_plan *pl, int c0, float reduce, int floor
 HN_HIDDEN void hn_plan_finish(hiner_plan *pl);
 HN_HIDDEN uint64_t hn_plan_decoder_params(const hiner_plan *pl);
 HN_HIDDEN uint64_t hn_plan_encoder_params(const hiner_plan *pl);
+/* The format's limits (docs/format.md): floats of one decoder activation, weights of one
+ * network (and values of its embeddings). */
+#define HN_MAX_ACT ((uint64_t)1 << 26)
+#define HN_MAX_PARAMS ((uint64_t)1 << 24)
+/* Floats of the padded output frame and of the largest activation (a conv output before
+ * PixelShuffle) of a plan whose strides are set; stops counting once the frame passes
+ * HN_MAX_ACT, so a hostile plan cannot overflow. */
+HN_HIDDEN void hn_plan_act_floats(const hiner_plan *pl, uint64_t *frame, uint64_t *largest);
+/* HINER_OK when a reader would accept a file of this plan (HN_MAX_ACT, HN_MAX_PARAMS);
+ * else HINER_E_LIMIT, with the reason logged. The encoder asks before training, so that
+ * no file is written that cannot be read back. */
+HN_HIDDEN hiner_status hn_plan_readable(const hiner_plan *pl, const hn_log *lg);
+/* One info line describing a plan. */
+HN_HIDDEN void hn_log_plan(const hn_log *lg, const hiner_plan *pl);
 
 /* ---- net.c: parameters ---- */
 enum {
@@ -219,12 +233,8 @@ HN_HIDDEN hiner_status hn_train(hiner_model *m, const hn_data *d, const hn_train
  * same for each band's embedding. */
 HN_HIDDEN hiner_status hn_sensitivity(hiner_model *m, const hn_data *d, int threads,
                                       int probes, uint64_t seed, float *F, float *F_embed);
-/* Fills m->embed from the encoder at each band's wavelength. */
-HN_HIDDEN hiner_status hn_model_compute_embeddings(hiner_model *m);
 /* The training settings of the params (progress over [0, 1]). */
 HN_HIDDEN void hn_cfg_from_params(hn_train_cfg *cfg, const hiner_params *p);
-/* One info line describing a plan. */
-HN_HIDDEN void hn_log_plan(const hn_log *lg, const hiner_plan *pl);
 
 /* ---- meta.c: metadata besides the network ---- */
 struct hn_buf;
@@ -284,6 +294,8 @@ static inline const uint8_t *hn_model_valid(const hiner_model *m, uint32_t b)
     if (!m->valid) return NULL;
     return m->valid + (m->mask_per_band ? (size_t)b : 0) * m->plan.width * m->plan.height;
 }
+/* Fills m->embed from the encoder at each band's wavelength. */
+HN_HIDDEN hiner_status hn_model_compute_embeddings(hiner_model *m);
 /* Creates the decode activations (and thread pool) on first use. */
 HN_HIDDEN hiner_status hn_model_ready(hiner_model *m);
 /* hiner_model_decode_wavelength, also naming the band whose validity mask applies. */

@@ -5,7 +5,7 @@
  */
 #include <math.h>
 
-#include "fileio.h"
+#include "../codec/quant.h"
 #include "model.h"
 
 static int kernel_of_stage(int i, int max_kernel)
@@ -355,4 +355,55 @@ int hn_epochs_for(const hiner_params *p, const hiner_plan *pl)
         e = more < HN_EPOCHS_LARGE ? more : HN_EPOCHS_LARGE;
     }
     return e;
+}
+
+void hn_plan_act_floats(const hiner_plan *pl, uint64_t *frame, uint64_t *largest)
+{
+    uint64_t hw = (uint64_t)pl->embed_height * pl->embed_width, maxact = hw * pl->widths[0];
+    for (int i = 0; i < pl->n_stages && hw <= HN_MAX_ACT; i++) {
+        const uint64_t s2 = (uint64_t)pl->strides[i] * pl->strides[i];
+        const uint64_t act = (uint64_t)pl->widths[i + 1] * s2 * hw; /* before PixelShuffle */
+        maxact = act > maxact ? act : maxact;
+        hw *= s2;
+    }
+    *frame = hw;
+    *largest = maxact;
+}
+
+hiner_status hn_plan_readable(const hiner_plan *pl, const hn_log *lg)
+{
+    uint64_t hw, maxact;
+    hn_plan_act_floats(pl, &hw, &maxact);
+    if (hw > HN_MAX_ACT || maxact > HN_MAX_ACT) {
+        hn_logf(lg, 0, "a %ux%u padded frame needs decoder activations of %llu floats, above "
+                "the format's limit of %llu: split the scene into tiles of at most about "
+                "%.0f pixels", pl->pad_width, pl->pad_height, (unsigned long long)maxact,
+                (unsigned long long)HN_MAX_ACT,
+                (double)HN_MAX_ACT / (double)pl->widths[pl->n_stages]);
+        return HINER_E_LIMIT;
+    }
+    if (pl->decoder_params + pl->encoder_params > HN_MAX_PARAMS ||
+        pl->embedding_params > HN_MAX_PARAMS) {
+        hn_logf(lg, 0, "a network of %llu weights and %llu embedding values is above the "
+                "format's limit of %llu",
+                (unsigned long long)(pl->decoder_params + pl->encoder_params),
+                (unsigned long long)pl->embedding_params, (unsigned long long)HN_MAX_PARAMS);
+        return HINER_E_LIMIT;
+    }
+    return HINER_OK;
+}
+
+void hn_log_plan(const hn_log *lg, const hiner_plan *pl)
+{
+    char s[160] = "";
+    size_t k = 0;
+    for (int i = 0; i < pl->n_stages && k < sizeof s - 8; i++)
+        k += (size_t)snprintf(s + k, sizeof s - k, "%s%d", i ? "," : "", pl->strides[i]);
+    hn_logf(lg, 2, "plan: %ux%u padded to %ux%u, strides %s, widths %d..%d, embedding %dx%dx%d, "
+            "encoder %dx%d, decoder %llu + encoder %llu (+ %llu embedding) parameters, "
+            "%.1f MMAC per band", pl->width, pl->height, pl->pad_width, pl->pad_height, s,
+            pl->widths[0], pl->widths[pl->n_stages], pl->embed_channels, pl->embed_height,
+            pl->embed_width, 2 * pl->enc_freqs, pl->enc_hidden,
+            (unsigned long long)pl->decoder_params, (unsigned long long)pl->encoder_params,
+            (unsigned long long)pl->embedding_params, pl->forward_macs * 1e-6);
 }

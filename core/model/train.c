@@ -182,27 +182,6 @@ fail:
     return st;
 }
 
-hiner_status hn_model_compute_embeddings(hiner_model *m)
-{
-    /* the encoder alone: small buffers, not the decoder's activations (an open for
-     * gdalinfo must stay light) */
-    const hiner_plan *pl = &m->plan;
-    const size_t E = hn_embed_size(pl);
-    const size_t L2 = 2 * (size_t)pl->enc_freqs, H1 = (size_t)pl->enc_hidden;
-    hn_acts A;
-    memset(&A, 0, sizeof A);
-    float *buf = hn_malloc(L2 + 2 * H1, sizeof(float));
-    HN_CHECK(!buf, HINER_E_NOMEM);
-    A.pe = buf;
-    A.h1 = buf + L2;
-    A.g1 = buf + L2 + H1;
-    A.embed_len = E;
-    for (uint32_t b = 0; b < pl->bands; b++)
-        hn_encoder_forward(&m->net, m->net.params, &A, m->lam[b], m->embed + (size_t)b * E);
-    hn_free(buf);
-    return HINER_OK;
-}
-
 void hn_cfg_from_params(hn_train_cfg *cfg, const hiner_params *p)
 {
     memset(cfg, 0, sizeof *cfg);
