@@ -32,7 +32,9 @@ static double loss_of(ctx *c, hn_band_loss *L)
     return c->wl1 * L->l1 + c->wcam * L->cam;
 }
 
-static void run(const char *what, float wl1, float wcam, double rel)
+/* The tiny model: a 5x4x3 cube padded to 6x6 on both axes, weights scaled up so every
+ * layer carries a testable slope, a target and a NoData mask. */
+static void setup(ctx *c, hiner_plan *pl, float tgt[20], uint8_t mask[20])
 {
     hiner_params p;
     hiner_params_init(&p, HINER_ABI_VERSION);
@@ -44,61 +46,74 @@ static void run(const char *what, float wl1, float wcam, double rel)
     p.enc_hidden = 6;
     p.min_width = 3;
     p.model_bytes = 900;
-    hiner_plan pl;
     hn_log lg = {0};
-    CHECK(hn_plan_make(&p, 5, 4, 3, &pl, &lg) == HINER_OK);
+    CHECK(hn_plan_make(&p, 5, 4, 3, pl, &lg) == HINER_OK);
     /* 5x4 image padded to 6x6 (embedding 1x1, strides 2*3): padding on both axes */
-    CHECK(pl.pad_width == 6 && pl.pad_height == 6 && pl.embed_height == 1);
-    ctx c;
-    memset(&c, 0, sizeof c);
-    CHECK(hn_net_init(&c.net, &pl) == HINER_OK);
+    CHECK(pl->pad_width == 6 && pl->pad_height == 6 && pl->embed_height == 1);
+    memset(c, 0, sizeof *c);
+    CHECK(hn_net_init(&c->net, pl) == HINER_OK);
     hn_rng rng;
     hn_rng_seed(&rng, 7);
-    hn_net_init_weights(&c.net, &rng);
+    hn_net_init_weights(&c->net, &rng);
     /* weights larger than PyTorch's default so every layer carries a testable slope */
-    for (size_t i = 0; i < c.net.n_params; i++) c.net.params[i] *= 2.5f;
-    CHECK(hn_acts_init(&c.A, &pl, 1, NULL) == HINER_OK);
-    float tgt[20];
-    uint8_t mask[20];
+    for (size_t i = 0; i < c->net.n_params; i++) c->net.params[i] *= 2.5f;
+    CHECK(hn_acts_init(&c->A, pl, 1, NULL) == HINER_OK);
     for (int i = 0; i < 20; i++) {
         tgt[i] = hn_rng_uniform(&rng);
         mask[i] = i % 7 != 3;
     }
-    c.tgt = tgt;
-    c.mask = mask;
-    c.lambda = 0.37;
-    c.wl1 = wl1;
-    c.wcam = wcam;
+    c->tgt = tgt;
+    c->mask = mask;
+    c->lambda = 0.37;
+}
 
-    /* analytic */
-    const size_t np = c.net.n_params;
-    float *g = hn_calloc(np, sizeof(float));
+/* Backpropagation's gradient of the loss into g (n_params floats). */
+static void analytic_grad(ctx *c, const hiner_plan *pl, float *g)
+{
     hn_band_loss L;
-    loss_of(&c, &L);
-    size_t band = (size_t)pl.pad_height * pl.pad_width;
-    size_t off = (size_t)pl.pad_top * pl.pad_width + pl.pad_left;
-    memset(c.A.dout, 0, band * sizeof(float));
-    loss_backward(c.A.dout + off, pl.pad_width, &L, c.A.out + off, tgt, mask, pl.height,
-                  pl.width, wl1, wcam, 0.0f);
-    hn_decoder_backward(&c.net, c.net.params, g, &c.A);
-    hn_encoder_backward(&c.net, c.net.params, g, &c.A);
+    loss_of(c, &L);
+    size_t band = (size_t)pl->pad_height * pl->pad_width;
+    size_t off = (size_t)pl->pad_top * pl->pad_width + pl->pad_left;
+    memset(c->A.dout, 0, band * sizeof(float));
+    loss_backward(c->A.dout + off, pl->pad_width, &L, c->A.out + off, c->tgt, c->mask,
+                  pl->height, pl->width, c->wl1, c->wcam, 0.0f);
+    hn_decoder_backward(&c->net, c->net.params, g, &c->A);
+    hn_encoder_backward(&c->net, c->net.params, g, &c->A);
+}
 
-    /* numeric, every parameter of every tensor */
-    float *num = hn_calloc(np, sizeof(float));
+/* Central differences for every parameter of every tensor into num. */
+static void numeric_grad(ctx *c, float *num)
+{
+    hn_band_loss L;
     const float eps = EPS;
-    for (int t = 0; t < c.net.n_tensors; t++) {
-        const hn_tensor *T = &c.net.t[t];
+    for (int t = 0; t < c->net.n_tensors; t++) {
+        const hn_tensor *T = &c->net.t[t];
         for (size_t j = 0; j < T->n; j++) {
-            float *w = c.net.params + T->off + j;
+            float *w = c->net.params + T->off + j;
             float keep = *w;
             *w = keep + eps;
-            double fp = loss_of(&c, &L);
+            double fp = loss_of(c, &L);
             *w = keep - eps;
-            double fm = loss_of(&c, &L);
+            double fm = loss_of(c, &L);
             *w = keep;
             num[T->off + j] = (float)((fp - fm) / (2.0 * eps));
         }
     }
+}
+
+static void run(const char *what, float wl1, float wcam, double rel)
+{
+    ctx c;
+    hiner_plan pl;
+    float tgt[20];
+    uint8_t mask[20];
+    setup(&c, &pl, tgt, mask);
+    c.wl1 = wl1;
+    c.wcam = wcam;
+    const size_t np = c.net.n_params;
+    float *g = hn_calloc(np, sizeof(float)), *num = hn_calloc(np, sizeof(float));
+    analytic_grad(&c, &pl, g);
+    numeric_grad(&c, num);
     /* Per tensor: |analytic - numeric| <= rel * max|numeric| of that tensor, and that max
      * must stand well above float noise (~1e-5 here) so the check can fail. */
     printf("%s: %zu parameters in %d tensors\n", what, np, c.net.n_tensors);
