@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Rate-distortion bench (issue #6): on every shared scene, the HINER driver at several
+"""Rate-distortion bench: on every shared scene, the HINER driver at several
 rates with default settings (what a user gets with no options), against per-band
 JPEG 2000 and PCA + JPEG 2000 (../shared/bench/j2k_rd.py and pca_j2k_rd.py, run in the
 same session). Writes a Markdown table (PSNR, SAM, bpppb, encode time), an R-D plot and,

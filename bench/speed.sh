@@ -1,5 +1,5 @@
 #!/bin/sh
-# Issue #5's figures in one run: sgemm peak (OpenBLAS default and AVX-512 kernels), the
+# The speed figures in one run: sgemm peak (OpenBLAS default and AVX-512 kernels), the
 # C engine's training step and decode on the Pavia University configuration and a small
 # one, the PyTorch reference's step in the same run (when python3-torch is installed),
 # one epoch through gdal_translate, and the whole-file decode to GeoTIFF with peak memory.
