@@ -20,23 +20,12 @@ static int fail(const char *what, int st)
     return 1;
 }
 
-int main(int argc, char **argv)
-{
-    if (argc != 2) {
-        fprintf(stderr, "usage: consumer OUT.hiner\n");
-        return 2;
-    }
-    printf("hiner %s (header %d.%d.%d)\n", hiner_version_string(), HINER_VERSION_MAJOR,
-           HINER_VERSION_MINOR, HINER_VERSION_PATCH);
-    if (hiner_version() != HINER_VERSION_NUMBER) {
-        fprintf(stderr, "consumer: library %u does not match header %d\n", hiner_version(),
-                HINER_VERSION_NUMBER);
-        return 1;
-    }
+/* A smooth UInt16 cube with wavelengths 450..800 nm. */
+static uint16_t cube_data[C * H * W];
+static double wl[C];
 
-    /* a smooth UInt16 cube with wavelengths 450..800 nm */
-    static uint16_t cube_data[C * H * W];
-    double wl[C];
+static hiner_cube make_cube(void)
+{
     for (int b = 0; b < C; b++) {
         wl[b] = 450.0 + 50.0 * b;
         for (int y = 0; y < H; y++)
@@ -51,7 +40,26 @@ int main(int argc, char **argv)
     cube.dtype = HINER_UINT16;
     cube.data = cube_data;
     cube.wavelengths = wl;
+    return cube;
+}
 
+/* The library the program runs with is the one its header describes. */
+static int check_version(void)
+{
+    printf("hiner %s (header %d.%d.%d)\n", hiner_version_string(), HINER_VERSION_MAJOR,
+           HINER_VERSION_MINOR, HINER_VERSION_PATCH);
+    if (hiner_version() != HINER_VERSION_NUMBER) {
+        fprintf(stderr, "consumer: library %u does not match header %d\n", hiner_version(),
+                HINER_VERSION_NUMBER);
+        return 1;
+    }
+    return 0;
+}
+
+/* Encodes the cube into *buf; the stream must identify as HINER. */
+static int encode(void **buf, size_t *size)
+{
+    hiner_cube cube = make_cube();
     hiner_params p;
     int st = hiner_params_init(&p, HINER_ABI_VERSION);
     if (st != HINER_OK) return fail("hiner_params_init", st);
@@ -59,23 +67,22 @@ int main(int argc, char **argv)
     p.epochs = 40;
     p.lr = 5e-3f;
     p.threads = 1;
-
-    void *buf = NULL;
-    size_t size = 0;
     hiner_encode_report rep;
-    st = hiner_encode_mem(&cube, NULL, &p, &buf, &size, &rep);
+    st = hiner_encode_mem(&cube, NULL, &p, buf, size, &rep);
     if (st != HINER_OK) return fail("hiner_encode_mem", st);
-    printf("encoded %ux%ux%u UInt16 into %zu bytes (%.3f bpppb)\n", W, H, C, size, rep.bpppb);
-    if (!hiner_identify(buf, size)) {
+    printf("encoded %ux%ux%u UInt16 into %zu bytes (%.3f bpppb)\n", W, H, C, *size, rep.bpppb);
+    if (!hiner_identify(*buf, *size)) {
         fprintf(stderr, "consumer: hiner_identify does not recognise the encoded stream\n");
         return 1;
     }
+    return 0;
+}
 
-    hiner_model *m = NULL;
-    st = hiner_open_mem(buf, size, &m);
-    if (st != HINER_OK) return fail("hiner_open_mem", st);
+/* The file's description matches the cube. */
+static int check_info(const hiner_model *m)
+{
     hiner_info info;
-    st = hiner_model_info(m, &info);
+    int st = hiner_model_info(m, &info);
     if (st != HINER_OK) return fail("hiner_model_info", st);
     if (info.width != W || info.height != H || info.bands != C || info.dtype != HINER_UINT16 ||
         !info.has_wavelengths || info.wavelength_min != 450.0 || info.wavelength_max != 800.0) {
@@ -84,12 +91,17 @@ int main(int argc, char **argv)
                 info.wavelength_min, info.wavelength_max);
         return 1;
     }
+    return 0;
+}
 
-    /* decoded bands follow the source: PSNR over the band's own range */
+/* Decoded bands follow the source: the mean over bands of the PSNR over each band's own
+ * range must pass a floor; a wavelength between two bands decodes too. */
+static int check_decode(hiner_model *m)
+{
     static uint16_t dec[H * W];
     double psnr_sum = 0;
     for (int b = 0; b < C; b++) {
-        st = hiner_model_decode_band_as(m, (uint32_t)b, HINER_UINT16, dec);
+        int st = hiner_model_decode_band_as(m, (uint32_t)b, HINER_UINT16, dec);
         if (st != HINER_OK) return fail("hiner_model_decode_band_as", st);
         const uint16_t *ref = cube_data + (size_t)b * H * W;
         double mn = 65535, mx = 0, se = 0;
@@ -102,14 +114,32 @@ int main(int argc, char **argv)
     }
     const double psnr = psnr_sum / C;
     static float at[H * W];
-    st = hiner_model_decode_wavelength(m, 612.5, at);
+    int st = hiner_model_decode_wavelength(m, 612.5, at);
     if (st != HINER_OK) return fail("hiner_model_decode_wavelength(612.5)", st);
     printf("decoded: mean PSNR %.2f dB; 612.5 nm interpolated, first pixel %.1f\n", psnr, at[0]);
-    hiner_model_free(m);
     if (!(psnr > 20.0)) {
         fprintf(stderr, "consumer: PSNR %.2f dB is below the 20 dB floor\n", psnr);
         return 1;
     }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 2) {
+        fprintf(stderr, "usage: consumer OUT.hiner\n");
+        return 2;
+    }
+    if (check_version()) return 1;
+    void *buf = NULL;
+    size_t size = 0;
+    if (encode(&buf, &size)) return 1;
+    hiner_model *m = NULL;
+    int st = hiner_open_mem(buf, size, &m);
+    if (st != HINER_OK) return fail("hiner_open_mem", st);
+    int bad = check_info(m) || check_decode(m);
+    hiner_model_free(m);
+    if (bad) return 1;
 
     FILE *f = fopen(argv[1], "wb");
     if (!f || fwrite(buf, 1, size, f) != size || fclose(f) != 0) {
