@@ -13,240 +13,12 @@
 #include "../codec/container.h"
 #include "cnumeric.h"
 #include "fileio.h"
+#include "rate.h"
 
 /* Random-sign probes per band for the sensitivities the rate fit weighs errors by: about
  * 256 over the cube (hydice_urban_162: 2), so the spectral encoder's estimate, the noisiest
  * (its curvature has low rank), varies by well under a fifth. */
 #define HN_SENS_PROBES(C) ((C) >= 256 ? 1 : (C) <= 16 ? 16 : (int)((255 + (C)) / (C)))
-/* The bit widths the rate fit chooses from. */
-#define QB_LO 3
-#define QB_HI 14
-
-/* The stored tensors: the decoder's, then the encoder's or the embedding table. */
-typedef struct qset {
-    int nt;
-    const float *src[HN_MAX_TENSORS];
-    float *dst[HN_MAX_TENSORS];   /* where the restored values go */
-    size_t rows[HN_MAX_TENSORS], cols[HN_MAX_TENSORS];
-    int net_index[HN_MAX_TENSORS]; /* tensor of the net, -1 for the embedding table */
-    int bits[HN_MAX_TENSORS];
-    int mode[HN_MAX_TENSORS];      /* quantization mode, -1: chosen at each measure */
-    hn_qtensor qt[HN_MAX_TENSORS];
-    int n_dec;                     /* the first n_dec tensors go to DECO */
-    hn_buf deco, rest;             /* payloads at the last measure */
-    int method;
-    uint64_t size_of[3];           /* bytes under each method at the last measure (0: not tried) */
-    const float *sens[HN_MAX_TENSORS]; /* each weight's sensitivity (hn_sensitivity), or NULL */
-    /* per tensor and bit width: sensitivity-weighted squared error, bytes coded alone */
-    double D[HN_MAX_TENSORS][QB_HI + 1], R[HN_MAX_TENSORS][QB_HI + 1];
-} qset;
-
-static void qset_clear(qset *q)
-{
-    for (int t = 0; t < q->nt; t++) hn_qtensor_free(&q->qt[t]);
-    hn_buf_free(&q->deco);
-    hn_buf_free(&q->rest);
-}
-
-static void qset_init(qset *q, hiner_model *m, int store_encoder, int bits)
-{
-    memset(q, 0, sizeof *q);
-    hn_net *net = &m->net;
-    for (int t = HN_T_CONV0_W; t < net->n_tensors; t++) {
-        int k = q->nt++;
-        q->src[k] = q->dst[k] = net->params + net->t[t].off;
-        q->rows[k] = net->t[t].shape[0];
-        q->cols[k] = net->t[t].n / net->t[t].shape[0];
-        q->net_index[k] = t;
-    }
-    q->n_dec = q->nt;
-    if (store_encoder) {
-        for (int t = 0; t < HN_T_CONV0_W; t++) {
-            int k = q->nt++;
-            q->src[k] = q->dst[k] = net->params + net->t[t].off;
-            q->rows[k] = net->t[t].shape[0];
-            q->cols[k] = net->t[t].n / net->t[t].shape[0];
-            q->net_index[k] = t;
-        }
-    } else {
-        int k = q->nt++;
-        q->src[k] = q->dst[k] = m->embed;
-        q->rows[k] = m->plan.bands;
-        q->cols[k] = hn_embed_size(&m->plan);
-        q->net_index[k] = -1;
-    }
-    for (int t = 0; t < q->nt; t++) q->bits[t] = bits, q->mode[t] = -1;
-}
-
-/* Quantizes every tensor at its bit width and codes the payloads; *bytes is what they
- * take. method 0 tries both coders and keeps the smaller. */
-static hiner_status qset_measure(qset *q, int method, uint64_t *bytes)
-{
-    for (int t = 0; t < q->nt; t++) {
-        hn_qtensor_free(&q->qt[t]);
-        HN_FORWARD(hn_quantize(&q->qt[t], q->src[t], q->rows[t], q->cols[t], q->bits[t],
-                                      q->mode[t], NULL));
-    }
-    int methods[2] = {HN_ENTROPY_HUFFMAN, HN_ENTROPY_ARITH}, nm = 2;
-    if (method) {
-        methods[0] = method;
-        nm = 1;
-    }
-    uint64_t best = UINT64_MAX;
-    q->size_of[1] = q->size_of[2] = 0;
-    for (int i = 0; i < nm; i++) {
-        hn_buf a, b;
-        hn_buf_init(&a);
-        hn_buf_init(&b);
-        hiner_status st = hn_pl_tensors(&a, methods[i], q->qt, (size_t)q->n_dec);
-        if (st == HINER_OK)
-            st = hn_pl_tensors(&b, methods[i], q->qt + q->n_dec, (size_t)(q->nt - q->n_dec));
-        if (st != HINER_OK) {
-            hn_buf_free(&a);
-            hn_buf_free(&b);
-            return st;
-        }
-        uint64_t size = a.n + b.n;
-        q->size_of[methods[i]] = size;
-        if (size < best) {
-            best = size;
-            hn_buf_free(&q->deco);
-            hn_buf_free(&q->rest);
-            q->deco = a;
-            q->rest = b;
-            q->method = methods[i];
-        } else {
-            hn_buf_free(&a);
-            hn_buf_free(&b);
-        }
-    }
-    *bytes = best;
-    return HINER_OK;
-}
-
-/* Restores the quantized values into the model (what a reader of the file will see). */
-static void qset_restore(qset *q)
-{
-    for (int t = 0; t < q->nt; t++) hn_dequantize(q->dst[t], &q->qt[t]);
-}
-
-/* Fills q->D and q->R at every bit width the fit chooses from. */
-static hiner_status qset_tables(qset *q, int method)
-{
-    size_t most = 0;
-    for (int t = 0; t < q->nt; t++)
-        if (q->rows[t] * q->cols[t] > most) most = q->rows[t] * q->cols[t];
-    float *w = hn_malloc(most, sizeof(float));
-    HN_CHECK(!w, HINER_E_NOMEM);
-    hiner_status st = HINER_OK;
-    hn_qtensor qt;
-    hn_buf b;
-    memset(&qt, 0, sizeof qt);
-    hn_buf_init(&b);
-    for (int t = 0; t < q->nt; t++) {
-        const size_t n = q->rows[t] * q->cols[t];
-        for (int bits = QB_LO; bits <= QB_HI; bits++) {
-            HN_GOTO_FWD(hn_quantize(&qt, q->src[t], q->rows[t], q->cols[t], bits, q->mode[t],
-                                    NULL));
-            hn_dequantize(w, &qt);
-            double d = 0;
-            for (size_t i = 0; i < n; i++) {
-                const double e = (double)w[i] - q->src[t][i];
-                d += q->sens[t][i] * e * e;
-            }
-            b.n = 0;
-            HN_GOTO_FWD(hn_pl_tensors(&b, method ? method : HN_ENTROPY_ARITH, &qt, 1));
-            q->D[t][bits] = d;
-            q->R[t][bits] = (double)b.n;
-            hn_qtensor_free(&qt);
-        }
-    }
-fail:
-    hn_qtensor_free(&qt);
-    hn_buf_free(&b);
-    hn_free(w);
-    return st;
-}
-
-/* Per tensor, the bit width of least D + lam * R. */
-static double bits_for_lambda(qset *q, double lam)
-{
-    double bytes = 0;
-    for (int t = 0; t < q->nt; t++) {
-        int best = QB_HI;
-        for (int b = QB_LO; b < QB_HI; b++)
-            if (q->D[t][b] + lam * q->R[t][b] < q->D[t][best] + lam * q->R[t][best]) best = b;
-        q->bits[t] = best;
-        bytes += q->R[t][best];
-    }
-    return bytes;
-}
-
-/* The tensor whose next step (a bit up: up = 1, down: 0) trades error for bytes best,
- * skipping the tensors marked in `tried`; -1 if none can move. */
-static int best_step(const qset *q, int up, const int *tried)
-{
-    int best = -1;
-    double best_r = 0;
-    for (int t = 0; t < q->nt; t++) {
-        const int b = q->bits[t];
-        if (tried[t] || (up ? b >= QB_HI : b <= QB_LO)) continue;
-        const int o = up ? b + 1 : b - 1;
-        const double dd = fabs(q->D[t][o] - q->D[t][b]);
-        const double dr = fabs(q->R[t][o] - q->R[t][b]);
-        const double r = dd / (dr > 0.5 ? dr : 0.5); /* error per byte */
-        if (best < 0 || (up ? r > best_r : r < best_r)) best = t, best_r = r;
-    }
-    return best;
-}
-
-/* Bit widths so that fixed + payloads lands on the target with the least
- * sensitivity-weighted error: unless `keep`, the widths of a Lagrangian allocation whose
- * estimated size fits; then single steps measured, down where the error per byte saved is
- * least until the file fits, up where it is most while it does. */
-static hiner_status fit_bits(qset *q, int method, uint64_t fixed, uint64_t target, int keep,
-                             uint64_t *total, const hn_log *lg)
-{
-    HN_FORWARD(qset_tables(q, method));
-    if (!keep) {
-        const double room = (double)target - (double)fixed;
-        double lo = 1e-30, hi = 1e30; /* lam: lo is too small (too large a file), hi fits */
-        for (int i = 0; i < 200 && hi / lo > 1.001; i++) {
-            const double mid = sqrt(lo * hi);
-            if (bits_for_lambda(q, mid) > room) lo = mid;
-            else hi = mid;
-        }
-        bits_for_lambda(q, hi);
-    }
-    uint64_t s;
-    HN_FORWARD(qset_measure(q, method, &s));
-    int tried[HN_MAX_TENSORS] = {0};
-    while (fixed + s > target) {
-        const int t = best_step(q, 0, tried);
-        if (t < 0) break;
-        q->bits[t]--;
-        HN_FORWARD(qset_measure(q, method, &s));
-    }
-    while (fixed + s < target) {
-        const int t = best_step(q, 1, tried);
-        if (t < 0) break;
-        q->bits[t]++;
-        uint64_t s2;
-        HN_FORWARD(qset_measure(q, method, &s2));
-        if (fixed + s2 > target) {
-            q->bits[t]--;
-            tried[t] = 1;
-        } else {
-            s = s2;
-        }
-    }
-    HN_FORWARD(qset_measure(q, method, &s));
-    *total = fixed + s;
-    hn_logf(lg, 3, "rate fit: %llu bytes for a target of %llu", (unsigned long long)*total,
-            (unsigned long long)target);
-    return HINER_OK;
-}
-
 /* Mean per-band PSNR of the model against the normalised training data. */
 static hiner_status psnr_data(hiner_model *m, const hn_data *d, double *psnr)
 {
@@ -362,7 +134,7 @@ static uint64_t fixed_bytes(const fixed_parts *f)
     return n;
 }
 
-static void assemble(hn_buf *out, const fixed_parts *f, const qset *q, int store_encoder,
+static void assemble(hn_buf *out, const fixed_parts *f, const hn_qset *q, int store_encoder,
                      hiner_bits *bits)
 {
     hn_file_header(out);
@@ -398,7 +170,7 @@ static hiner_status encode_to_buf(const hiner_cube *cube, const hiner_meta *meta
     hiner_status st = HINER_OK;
     hn_data d;
     fixed_parts f;
-    qset q;
+    hn_qset q;
     hiner_model *m = NULL;
     float *sens = NULL, *sens_embed = NULL;
     memset(&f, 0, sizeof f);
@@ -497,7 +269,7 @@ static hiner_status encode_to_buf(const hiner_cube *cube, const hiner_meta *meta
 
     /* quantize to the rate, fine-tune with the quantization in the loop, quantize again */
     const int store_enc = p->store_encoder;
-    qset_init(&q, m, store_enc, p->quant_bits); /* the paper's widths; the rate fit sets its own */
+    hn_qset_init(&q, m, store_enc, p->quant_bits); /* the paper's widths; the rate fit sets its own */
     if (!paper) { /* the rate fit weighs each weight's error by its effect on PSNR */
         sens = hn_malloc(m->net.n_params, sizeof(float));
         if (!store_enc) sens_embed = hn_malloc((size_t)C * hn_embed_size(&plan), sizeof(float));
@@ -517,10 +289,10 @@ static hiner_status encode_to_buf(const hiner_cube *cube, const hiner_meta *meta
      * fills the target to the byte, leaves it this much room. */
     const uint64_t trng_slack = f.no_trng ? 0 : 16;
     if (paper) {
-        HN_GOTO_FWD(qset_measure(&q, p->entropy, &total));
+        HN_GOTO_FWD(hn_qset_measure(&q, p->entropy, &total));
         total += fixed;
     } else {
-        HN_GOTO_FWD(fit_bits(&q, p->entropy, fixed + trng_slack, target, 0, &total, &lg));
+        HN_GOTO_FWD(hn_rate_fit(&q, p->entropy, fixed + trng_slack, target, 0, &total, &lg));
     }
     hn_logf(&lg, 3, "timing: rate fit in %.2f s", hn_seconds() - t_phase);
     if (qat > 0) {
@@ -551,10 +323,10 @@ static hiner_status encode_to_buf(const hiner_cube *cube, const hiner_meta *meta
         for (int t = 0; t < q.nt; t++)
             if (q.net_index[t] >= 0) q.mode[t] = qm[q.net_index[t]];
         if (paper) {
-            HN_GOTO_FWD(qset_measure(&q, p->entropy, &total));
+            HN_GOTO_FWD(hn_qset_measure(&q, p->entropy, &total));
             total += fixed;
         } else {
-            HN_GOTO_FWD(fit_bits(&q, p->entropy, fixed + trng_slack, target, 1, &total, &lg));
+            HN_GOTO_FWD(hn_rate_fit(&q, p->entropy, fixed + trng_slack, target, 1, &total, &lg));
         }
     }
     if (!paper && (total > target * 1.05 || total < target * 0.95)) {
@@ -562,7 +334,7 @@ static hiner_status encode_to_buf(const hiner_cube *cube, const hiner_meta *meta
                 (unsigned long long)total, (unsigned long long)target);
         HN_GOTO_IF(1, HINER_E_BUDGET);
     }
-    qset_restore(&q);
+    hn_qset_restore(&q);
     if (store_enc) {
         m->has_encoder = 1;
         HN_GOTO_FWD(hn_model_compute_embeddings(m));
@@ -609,7 +381,7 @@ static hiner_status encode_to_buf(const hiner_cube *cube, const hiner_meta *meta
 fail:
     hn_free(sens);
     hn_free(sens_embed);
-    qset_clear(&q);
+    hn_qset_clear(&q);
     fixed_free(&f);
     hiner_model_free(m);
     hn_data_free(&d);
