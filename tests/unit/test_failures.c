@@ -215,21 +215,28 @@ static int encode_decode(const hiner_cube *cube, hiner_params *p, hiner_model **
     return st;
 }
 
-static void test_bad_cubes(void)
+/* A Float32 cube of the synthetic scene in [0,1] (unit holds it in double). */
+static float fdata[C * H * W];
+static double unit[C * H * W];
+
+static hiner_cube float_cube(void)
 {
-    static float fdata[C * H * W];
-    static double unit[C * H * W];
-    static float out[W * H];
     synth_cube(unit, W, H, C, NULL);
     for (size_t k = 0; k < (size_t)C * H * W; k++) fdata[k] = (float)unit[k];
     hiner_cube cube = {0};
     cube.width = W, cube.height = H, cube.bands = C, cube.dtype = HINER_FLOAT32;
     cube.data = fdata;
+    return cube;
+}
+
+/* band 2 all NaN, band 4 constant 0.25: NaN and the constant come back exactly */
+static void test_nan_and_constant_bands(void)
+{
+    static float out[W * H];
+    hiner_cube cube = float_cube();
     hiner_params p = quick_params();
     hiner_model *m;
     const size_t n = (size_t)W * H;
-
-    /* band 2 all NaN, band 4 constant 0.25 */
     for (size_t i = 0; i < n; i++) {
         fdata[2 * n + i] = NAN;
         fdata[4 * n + i] = 0.25f;
@@ -250,8 +257,14 @@ static void test_bad_cubes(void)
         CHECK(other_ok);
         hiner_model_free(m);
     }
+}
 
-    /* zero bands, zero width: refused before anything is read */
+/* zero bands, zero width: refused before anything is read; a width past the limit too */
+static void test_empty_and_too_wide(void)
+{
+    hiner_cube cube = float_cube();
+    hiner_params p = quick_params();
+    hiner_model *m;
     hiner_cube z = cube;
     z.bands = 0;
     CHECK(encode_decode(&z, &p, &m) == HINER_E_INVALID_ARG);
@@ -261,20 +274,32 @@ static void test_bad_cubes(void)
     z = cube;
     z.width = 65536;
     CHECK(encode_decode(&z, &p, &m) == HINER_E_LIMIT);
+}
 
-    /* NoData everywhere: HINER_E_NODATA, and no file from hiner_encode_file */
-    for (size_t k = 0; k < (size_t)C * n; k++) fdata[k] = NAN;
+/* NoData everywhere: HINER_E_NODATA, and no file from hiner_encode_file */
+static void test_nodata_everywhere(void)
+{
+    hiner_cube cube = float_cube();
+    hiner_params p = quick_params();
+    hiner_model *m;
+    for (size_t k = 0; k < (size_t)C * H * W; k++) fdata[k] = NAN;
     CHECK(encode_decode(&cube, &p, &m) == HINER_E_NODATA);
     char path[512];
     snprintf(path, sizeof path, "%s/nodata.hiner", tmpdir);
     CHECK(hiner_encode_file(&cube, NULL, &p, path, NULL) == HINER_E_NODATA);
     CHECK(!exists(path) && stray_files(NULL) == 0);
+}
 
-    /* a 1 x 1 image */
+/* a 1 x 1 image: encodes (or is refused as too small for any network) and decodes exactly */
+static void test_one_pixel(void)
+{
+    static float out[W * H];
+    hiner_params p = quick_params();
+    hiner_model *m;
     float one[3] = {0.1f, 0.5f, 0.9f};
     hiner_cube c1 = {0};
     c1.width = 1, c1.height = 1, c1.bands = 3, c1.dtype = HINER_FLOAT32, c1.data = one;
-    st = encode_decode(&c1, &p, &m);
+    int st = encode_decode(&c1, &p, &m);
     printf("1 x 1 x 3: %s\n", hiner_status_str(st));
     CHECK(st == HINER_OK || st == HINER_E_BUDGET);
     if (m) {
@@ -285,8 +310,12 @@ static void test_bad_cubes(void)
         }
         hiner_model_free(m);
     }
+}
 
-    /* more than 1000 bands */
+/* more than 1000 bands: every band decodes, one past the last is out of range */
+static void test_many_bands(void)
+{
+    hiner_model *m;
     enum { MANY = 1100, MW = 6, MH = 5 };
     uint8_t *many = malloc((size_t)MANY * MW * MH);
     for (size_t k = 0; k < (size_t)MANY * MW * MH; k++) many[k] = (uint8_t)(k * 7 % 251);
@@ -295,7 +324,7 @@ static void test_bad_cubes(void)
     hiner_params pm = quick_params();
     pm.size_bytes = 40000;
     pm.epochs = 1;
-    st = encode_decode(&cm, &pm, &m);
+    int st = encode_decode(&cm, &pm, &m);
     printf("%d bands of %d x %d: %s\n", MANY, MW, MH, hiner_status_str(st));
     CHECK(st == HINER_OK);
     if (m) {
@@ -308,14 +337,21 @@ static void test_bad_cubes(void)
         hiner_model_free(m);
     }
     free(many);
+}
 
-    /* Int32 values far from zero, 1e9 + 0..1000: restored in double (in float, whose
-     * spacing at 1e9 is 64, every decoded value came out a multiple of 64) */
+/* Int32 values far from zero, 1e9 + 0..1000: restored in double (float's spacing at 1e9
+ * is 64, so values rounded through float would all be multiples of 64) */
+static void test_int32_far_from_zero(void)
+{
+    float_cube();
+    hiner_params p = quick_params();
+    hiner_model *m;
+    const size_t n = (size_t)W * H;
     static int32_t i32[C * H * W];
     for (size_t k = 0; k < (size_t)C * n; k++) i32[k] = 1000000000 + (int32_t)(unit[k] * 1000);
     hiner_cube ci = {0};
     ci.width = W, ci.height = H, ci.bands = C, ci.dtype = HINER_INT32, ci.data = i32;
-    st = encode_decode(&ci, &p, &m);
+    int st = encode_decode(&ci, &p, &m);
     CHECK(st == HINER_OK);
     if (m) {
         static int32_t d32[W * H];
@@ -332,13 +368,20 @@ static void test_bad_cubes(void)
         CHECK(err / (double)n < 250);
         hiner_model_free(m);
     }
+}
 
-    /* Float64 values beyond float range decode finite and within the source's range */
+/* Float64 values beyond float range decode finite and within the source's range */
+static void test_float64_beyond_float(void)
+{
+    float_cube();
+    hiner_params p = quick_params();
+    hiner_model *m;
+    const size_t n = (size_t)W * H;
     static double big[C * H * W];
     for (size_t k = 0; k < (size_t)C * n; k++) big[k] = (unit[k] - 0.5) * 1e300;
     hiner_cube cbig = {0};
     cbig.width = W, cbig.height = H, cbig.bands = C, cbig.dtype = HINER_FLOAT64, cbig.data = big;
-    st = encode_decode(&cbig, &p, &m);
+    int st = encode_decode(&cbig, &p, &m);
     CHECK(st == HINER_OK);
     if (m) {
         static double d64[W * H];
@@ -465,7 +508,13 @@ int main(void)
         return 1;
     }
     test_write_failures();
-    test_bad_cubes();
+    test_nan_and_constant_bands();
+    test_empty_and_too_wide();
+    test_nodata_everywhere();
+    test_one_pixel();
+    test_many_bands();
+    test_int32_far_from_zero();
+    test_float64_beyond_float();
     test_threads();
     test_locale();
     CHECK(stray_files(NULL) == 0);
