@@ -1,7 +1,7 @@
 /*
  * meta.c - the metadata a file carries besides the network (docs/format.md: GEO, META,
- * WAVE): an owned copy that outlives the caller's strings, and the serialisation of each
- * chunk's record before the text coder compresses it.
+ * WAVE): the store that owns what a file's records hold, their parsers, and the
+ * serialisation of each chunk's record before the text coder compresses it.
  */
 #include <locale.h>
 #include <math.h>
@@ -481,57 +481,5 @@ hiner_status hn_wave_parse(hn_rd *r, hn_meta_store *s, double *wl)
     c_numeric_begin(&cn);
     hiner_status st = wave_parse(r, s, wl);
     c_numeric_end(&cn);
-    return st;
-}
-
-/* ---- deep copy of a caller's metadata (kept by models that were trained, not read) ---- */
-
-hiner_status hn_meta_copy(hn_meta_store **out, const hiner_meta *m, uint32_t bands)
-{
-    hiner_status st = HINER_OK;
-    hn_meta_store *s = hn_meta_store_new(bands);
-    HN_CHECK(!s, HINER_E_NOMEM);
-    if (m) {
-        s->view.has_geotransform = m->has_geotransform;
-        memcpy(s->view.geotransform, m->geotransform, sizeof m->geotransform);
-        if (m->crs_wkt) HN_GOTO_IF(!(s->crs = dup_str(m->crs_wkt)), HINER_E_NOMEM);
-        if (m->gcp_crs_wkt) HN_GOTO_IF(!(s->gcp_crs = dup_str(m->gcp_crs_wkt)), HINER_E_NOMEM);
-        if (m->wavelength_units) HN_GOTO_IF(!(s->units = dup_str(m->wavelength_units)), HINER_E_NOMEM);
-        if (m->n_gcps && m->gcps) {
-            HN_GOTO_IF(!(s->gcps = hn_calloc(m->n_gcps, sizeof(hiner_gcp))), HINER_E_NOMEM);
-            for (uint32_t i = 0; i < m->n_gcps; i++) {
-                s->gcps[i] = m->gcps[i];
-                s->gcps[i].id = dup_str(m->gcps[i].id ? m->gcps[i].id : "");
-                s->gcps[i].info = dup_str(m->gcps[i].info ? m->gcps[i].info : "");
-                s->view.n_gcps = i + 1;
-                HN_GOTO_IF(!s->gcps[i].id || !s->gcps[i].info, HINER_E_NOMEM);
-            }
-        }
-        if (m->band_descriptions) {
-            HN_GOTO_IF(!(s->desc = hn_calloc(bands, sizeof(char *))), HINER_E_NOMEM);
-            for (uint32_t k = 0; k < bands; k++)
-                if (m->band_descriptions[k])
-                    HN_GOTO_IF(!(s->desc[k] = dup_str(m->band_descriptions[k])), HINER_E_NOMEM);
-        }
-        if (m->color_interp) {
-            HN_GOTO_IF(!(s->color = hn_malloc(bands, sizeof(int))), HINER_E_NOMEM);
-            memcpy(s->color, m->color_interp, bands * sizeof(int));
-        }
-        if (m->fwhm) {
-            HN_GOTO_IF(!(s->fwhm = hn_malloc(bands, sizeof(double))), HINER_E_NOMEM);
-            memcpy(s->fwhm, m->fwhm, bands * sizeof(double));
-        }
-        for (uint32_t i = 0; i < m->n_items; i++) {
-            const hiner_meta_item *it = &m->items[i];
-            HN_GOTO_FWD(add_item(s, it->band, dup_str(it->domain ? it->domain : ""),
-                                 dup_str(it->key ? it->key : ""),
-                                 dup_str(it->value ? it->value : "")));
-        }
-    }
-    refresh_view(s);
-    *out = s;
-    return HINER_OK;
-fail:
-    hn_meta_store_free(s);
     return st;
 }

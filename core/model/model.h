@@ -243,7 +243,6 @@ typedef struct hn_meta_store hn_meta_store;
 HN_HIDDEN hn_meta_store *hn_meta_store_new(uint32_t bands);
 HN_HIDDEN void hn_meta_store_free(hn_meta_store *s);
 HN_HIDDEN const hiner_meta *hn_meta_store_view(hn_meta_store *s);
-HN_HIDDEN hiner_status hn_meta_copy(hn_meta_store **out, const hiner_meta *m, uint32_t bands);
 HN_HIDDEN void hn_geo_serialize(struct hn_buf *b, const hiner_meta *m);
 HN_HIDDEN int hn_geo_empty(const hiner_meta *m);
 HN_HIDDEN hiner_status hn_geo_parse(struct hn_rd *r, hn_meta_store *s);
