@@ -124,15 +124,14 @@ typedef struct {
     int full_range;  /* lo..hi is the whole type: some samples decode to its extremes */
 } type_case;
 
-static void round_trip(const type_case *tc)
+/* The case's source samples in their type (the caller frees them), their values in ref,
+ * the NoData holes and the wavelengths. */
+static unsigned char *case_source(const type_case *tc, double *ref, uint8_t *holes, double *wl)
 {
-    static double unit[C * H * W], ref[C * H * W];
-    static uint8_t holes[H * W];
-    double wl[C];
+    static double unit[C * H * W];
     synth_cube(unit, W, H, C, wl);
     size_t n = (size_t)W * H;
     for (size_t i = 0; i < n; i++) holes[i] = tc->nodata && (i % 37 == 5 || (i / W > 20 && i % W < 6));
-    /* the source samples in their type */
     size_t es = hiner_dtype_size(tc->t);
     unsigned char *src = malloc(C * n * es);
     double umin = INFINITY, umax = -INFINITY;
@@ -156,6 +155,37 @@ static void round_trip(const type_case *tc)
         default: break;
         }
     }
+    return src;
+}
+
+/* Decoded to the source type and to narrower ones, whose ranges the values leave: each
+ * sample the float decode rounded and clamped; a full-range case reaches its extremes. */
+static void check_typed_decodes(hiner_model *m, const type_case *tc)
+{
+    const hiner_dtype narrow[3] = {tc->t, HINER_UINT8, HINER_INT8};
+    for (int k = 0; k < 3; k++) {
+        int clamped = 0, at_bounds = 0;
+        int bad = typed_mismatches(m, narrow[k], &clamped, &at_bounds);
+        CHECK_MSG(bad == 0, "%s as %s: %d samples not the float decode rounded and clamped",
+                  hiner_dtype_name(tc->t), hiner_dtype_name(narrow[k]), bad);
+        CHECK_MSG(k > 0 || clamped == 0, "%s: %d floats outside the type", hiner_dtype_name(tc->t),
+                  clamped);
+        if (narrow[k] == HINER_UINT8)
+            printf("  as UInt8: %d samples clamped, %d at 0 or 255\n", clamped, at_bounds);
+        if (tc->full_range && narrow[k] == tc->t)
+            CHECK_MSG(at_bounds > 0, "%s over its full range: no sample at its extremes",
+                      hiner_dtype_name(tc->t));
+        if (tc->lo < 0 && tc->hi > 255 && narrow[k] == HINER_UINT8)
+            CHECK_MSG(clamped > 0, "%s as UInt8: nothing to clamp", hiner_dtype_name(tc->t));
+    }
+}
+
+static void round_trip(const type_case *tc)
+{
+    static double ref[C * H * W];
+    static uint8_t holes[H * W];
+    double wl[C];
+    unsigned char *src = case_source(tc, ref, holes, wl);
     hiner_cube cube = {0};
     cube.width = W, cube.height = H, cube.bands = C, cube.dtype = tc->t, cube.data = src;
     cube.wavelengths = wl;
@@ -187,23 +217,7 @@ static void round_trip(const type_case *tc)
     CHECK_MSG(psnr > tc->floor_db, "%s: PSNR %.2f below %.0f", hiner_dtype_name(tc->t), psnr,
               tc->floor_db);
     CHECK(fabs(size - target) <= 0.05 * target);
-    /* decoded to the source type and to narrower ones, whose ranges the values leave */
-    const hiner_dtype narrow[3] = {tc->t, HINER_UINT8, HINER_INT8};
-    for (int k = 0; k < 3; k++) {
-        int clamped = 0, at_bounds = 0;
-        int bad = typed_mismatches(m, narrow[k], &clamped, &at_bounds);
-        CHECK_MSG(bad == 0, "%s as %s: %d samples not the float decode rounded and clamped",
-                  hiner_dtype_name(tc->t), hiner_dtype_name(narrow[k]), bad);
-        CHECK_MSG(k > 0 || clamped == 0, "%s: %d floats outside the type", hiner_dtype_name(tc->t),
-                  clamped);
-        if (narrow[k] == HINER_UINT8)
-            printf("  as UInt8: %d samples clamped, %d at 0 or 255\n", clamped, at_bounds);
-        if (tc->full_range && narrow[k] == tc->t)
-            CHECK_MSG(at_bounds > 0, "%s over its full range: no sample at its extremes",
-                      hiner_dtype_name(tc->t));
-        if (tc->lo < 0 && tc->hi > 255 && narrow[k] == HINER_UINT8)
-            CHECK_MSG(clamped > 0, "%s as UInt8: nothing to clamp", hiner_dtype_name(tc->t));
-    }
+    check_typed_decodes(m, tc);
     CHECK_MSG(ndbad == 0, "%d NoData pixels decoded to something else", ndbad);
     hiner_model_free(m);
     hiner_free(file);
@@ -225,73 +239,90 @@ static void test_types(void)
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) round_trip(&cases[i]);
 }
 
-/* Metadata, determinism, coders, embeddings-only, hostile bytes. */
-static void test_file_properties(void)
-{
-    static uint16_t data[C * H * W];
-    static double unit[C * H * W];
-    double wl[C], fwhm[C];
-    synth_cube(unit, W, H, C, wl);
-    for (size_t k = 0; k < (size_t)C * H * W; k++) data[k] = (uint16_t)(1000 + 9000 * unit[k]);
-    for (int b = 0; b < C; b++) fwhm[b] = 10.0 + 0.01 * b;
-    hiner_cube cube = {0};
-    cube.width = W, cube.height = H, cube.bands = C, cube.dtype = HINER_UINT16, cube.data = data;
-    cube.wavelengths = wl;
-
+/* The file-properties tests' cube (UInt16 with wavelengths), its metadata (every kind of
+ * record) and the file encoded from both. */
+typedef struct props {
+    uint16_t data[C * H * W];
+    double wl[C], fwhm[C], gt[6];
     const char *descs[C];
-    char dbuf[C][32];
+    char dbuf[C][32], vbuf[C][16];
     hiner_meta_item items[2 * C + 2];
-    char vbuf[C][16];
     int color[C];
+    hiner_gcp gcps[2];
+    hiner_cube cube;
+    hiner_meta meta;
+    void *f1;
+    size_t n1;
+} props;
+
+static props P;
+
+static void props_init(void)
+{
+    static double unit[C * H * W];
+    synth_cube(unit, W, H, C, P.wl);
+    for (size_t k = 0; k < (size_t)C * H * W; k++) P.data[k] = (uint16_t)(1000 + 9000 * unit[k]);
+    for (int b = 0; b < C; b++) P.fwhm[b] = 10.0 + 0.01 * b;
+    hiner_cube *cube = &P.cube;
+    cube->width = W, cube->height = H, cube->bands = C, cube->dtype = HINER_UINT16;
+    cube->data = P.data;
+    cube->wavelengths = P.wl;
     for (int b = 0; b < C; b++) {
-        snprintf(dbuf[b], sizeof dbuf[b], "band %d (%.1f nm)", b + 1, wl[b]);
-        descs[b] = dbuf[b];
-        snprintf(vbuf[b], sizeof vbuf[b], "%d", b % 3 == 0 ? 0 : 1);
-        items[2 * b] = (hiner_meta_item){b, "", "bbl", vbuf[b]};
-        items[2 * b + 1] = (hiner_meta_item){b, "ENVI", "note", b % 2 ? "odd" : "even"};
-        color[b] = b == 0 ? 1 : 0;
+        snprintf(P.dbuf[b], sizeof P.dbuf[b], "band %d (%.1f nm)", b + 1, P.wl[b]);
+        P.descs[b] = P.dbuf[b];
+        snprintf(P.vbuf[b], sizeof P.vbuf[b], "%d", b % 3 == 0 ? 0 : 1);
+        P.items[2 * b] = (hiner_meta_item){b, "", "bbl", P.vbuf[b]};
+        P.items[2 * b + 1] = (hiner_meta_item){b, "ENVI", "note", b % 2 ? "odd" : "even"};
+        P.color[b] = b == 0 ? 1 : 0;
     }
-    items[2 * C] = (hiner_meta_item){-1, "", "start_time", "2022-07-24T10:45:26"};
-    items[2 * C + 1] = (hiner_meta_item){-1, "IMAGERY", "SATELLITEID", "TESTSAT"};
-    hiner_gcp gcps[2] = {{"1", "a", 0.5, 0.5, 10, 20, 0}, {"2", "", 29.5, 25.5, 40, 60, 1}};
-    hiner_meta meta = {0};
-    meta.has_geotransform = 1;
-    double gt[6] = {364095.0, 30.0, 0.0, 5809965.0, 0.0, -30.0};
-    memcpy(meta.geotransform, gt, sizeof gt);
-    meta.crs_wkt = "PROJCRS[\"WGS 84 / UTM zone 33N\",BASEGEOGCRS[\"WGS 84\"]]";
-    meta.n_gcps = 2;
-    meta.gcps = gcps;
-    meta.gcp_crs_wkt = "GEOGCRS[\"WGS 84\"]";
-    meta.band_descriptions = descs;
-    meta.color_interp = color;
-    meta.n_items = 2 * C + 2;
-    meta.items = items;
-    meta.wavelength_units = "Nanometers";
-    meta.fwhm = fwhm;
+    P.items[2 * C] = (hiner_meta_item){-1, "", "start_time", "2022-07-24T10:45:26"};
+    P.items[2 * C + 1] = (hiner_meta_item){-1, "IMAGERY", "SATELLITEID", "TESTSAT"};
+    P.gcps[0] = (hiner_gcp){"1", "a", 0.5, 0.5, 10, 20, 0};
+    P.gcps[1] = (hiner_gcp){"2", "", 29.5, 25.5, 40, 60, 1};
+    hiner_meta *meta = &P.meta;
+    meta->has_geotransform = 1;
+    const double gt[6] = {364095.0, 30.0, 0.0, 5809965.0, 0.0, -30.0};
+    memcpy(P.gt, gt, sizeof gt);
+    memcpy(meta->geotransform, gt, sizeof gt);
+    meta->crs_wkt = "PROJCRS[\"WGS 84 / UTM zone 33N\",BASEGEOGCRS[\"WGS 84\"]]";
+    meta->n_gcps = 2;
+    meta->gcps = P.gcps;
+    meta->gcp_crs_wkt = "GEOGCRS[\"WGS 84\"]";
+    meta->band_descriptions = P.descs;
+    meta->color_interp = P.color;
+    meta->n_items = 2 * C + 2;
+    meta->items = P.items;
+    meta->wavelength_units = "Nanometers";
+    meta->fwhm = P.fwhm;
+}
 
+/* the same input and seed give the same file (kept in P.f1 for the tests below) */
+static void test_deterministic_encoding(void)
+{
     hiner_params p = base_params();
-    void *f1 = NULL, *f2 = NULL;
-    size_t n1 = 0, n2 = 0;
-    CHECK(hiner_encode_mem(&cube, &meta, &p, &f1, &n1, NULL) == HINER_OK);
-    CHECK(hiner_encode_mem(&cube, &meta, &p, &f2, &n2, NULL) == HINER_OK);
-    CHECK_MSG(n1 == n2 && memcmp(f1, f2, n1) == 0, "same input and seed gave different files");
+    void *f2 = NULL;
+    size_t n2 = 0;
+    CHECK(hiner_encode_mem(&P.cube, &P.meta, &p, &P.f1, &P.n1, NULL) == HINER_OK);
+    CHECK(hiner_encode_mem(&P.cube, &P.meta, &p, &f2, &n2, NULL) == HINER_OK);
+    CHECK_MSG(P.n1 == n2 && memcmp(P.f1, f2, P.n1) == 0, "same input and seed gave different files");
     hiner_free(f2);
+}
 
-    /* metadata round trip */
-    hiner_model *m = NULL;
-    CHECK(hiner_open_mem(f1, n1, &m) == HINER_OK);
-    if (!m) return;
+/* every metadata record, the wavelengths and the file's description come back */
+static void test_metadata(hiner_model *m)
+{
+    const hiner_meta *meta = &P.meta;
     hiner_meta got;
     hiner_model_meta(m, &got);
-    CHECK(got.has_geotransform && memcmp(got.geotransform, gt, sizeof gt) == 0);
-    CHECK(got.crs_wkt && !strcmp(got.crs_wkt, meta.crs_wkt));
+    CHECK(got.has_geotransform && memcmp(got.geotransform, P.gt, sizeof P.gt) == 0);
+    CHECK(got.crs_wkt && !strcmp(got.crs_wkt, meta->crs_wkt));
     CHECK(got.n_gcps == 2 && got.gcps[1].x == 40 && !strcmp(got.gcps[0].info, "a"));
-    CHECK(got.gcp_crs_wkt && !strcmp(got.gcp_crs_wkt, meta.gcp_crs_wkt));
-    CHECK(got.band_descriptions && !strcmp(got.band_descriptions[5], descs[5]));
+    CHECK(got.gcp_crs_wkt && !strcmp(got.gcp_crs_wkt, meta->gcp_crs_wkt));
+    CHECK(got.band_descriptions && !strcmp(got.band_descriptions[5], P.descs[5]));
     CHECK(got.color_interp && got.color_interp[0] == 1 && got.color_interp[1] == 0);
     CHECK(got.wavelength_units && !strcmp(got.wavelength_units, "Nanometers"));
-    CHECK(got.fwhm && got.fwhm[7] == fwhm[7]);
-    CHECK(got.n_items == meta.n_items);
+    CHECK(got.fwhm && got.fwhm[7] == P.fwhm[7]);
+    CHECK(got.n_items == meta->n_items);
     int found = 0;
     for (uint32_t i = 0; i < got.n_items; i++) {
         const hiner_meta_item *it = &got.items[i];
@@ -302,22 +333,26 @@ static void test_file_properties(void)
     CHECK(found == 2);
     const double *gw = hiner_model_wavelengths(m);
     int wl_same = gw != NULL;
-    for (int b = 0; gw && b < C; b++) wl_same &= gw[b] == wl[b];
+    for (int b = 0; gw && b < C; b++) wl_same &= gw[b] == P.wl[b];
     CHECK_MSG(wl_same, "wavelengths changed");
     hiner_info in;
     hiner_model_info(m, &in);
     CHECK(in.has_encoder && in.has_wavelengths && in.dtype == HINER_UINT16 && in.bands == C);
-    CHECK(in.bits.total == n1 && in.bits.header + in.bits.metadata + in.bits.decoder +
-                                         in.bits.embeddings + in.bits.encoder == n1);
+    CHECK(in.bits.total == P.n1 && in.bits.header + in.bits.metadata + in.bits.decoder +
+                                           in.bits.embeddings + in.bits.encoder == P.n1);
     printf("bits: header %llu metadata %llu decoder %llu embeddings %llu encoder %llu = %zu\n",
            (unsigned long long)in.bits.header, (unsigned long long)in.bits.metadata,
            (unsigned long long)in.bits.decoder, (unsigned long long)in.bits.embeddings,
-           (unsigned long long)in.bits.encoder, n1);
+           (unsigned long long)in.bits.encoder, P.n1);
+}
 
-    /* deterministic decoding: twice from one handle, once from another */
+/* deterministic decoding: twice from one handle, once from another; a stored wavelength
+ * decodes as its band, one in between decodes, one outside fails */
+static void test_decoding(hiner_model *m)
+{
     static float a[H * W], b[H * W];
     hiner_model *m2 = NULL;
-    CHECK(hiner_open_mem(f1, n1, &m2) == HINER_OK);
+    CHECK(hiner_open_mem(P.f1, P.n1, &m2) == HINER_OK);
     for (int band = 0; band < C; band += 5) {
         hiner_model_decode_band(m, (uint32_t)band, a);
         hiner_model_decode_band(m2, (uint32_t)band, b);
@@ -325,30 +360,38 @@ static void test_file_properties(void)
         hiner_model_decode_band(m, (uint32_t)band, b);
         CHECK(memcmp(a, b, sizeof a) == 0);
     }
-    /* a stored wavelength decodes as its band; one in between decodes; outside fails */
     hiner_model_decode_band(m, 4, a);
-    CHECK(hiner_model_decode_wavelength(m, wl[4], b) == HINER_OK);
+    CHECK(hiner_model_decode_wavelength(m, P.wl[4], b) == HINER_OK);
     check_close("wavelength 4 == band 4", b, a, H * W, 1e-3, 1e-6);
-    CHECK(hiner_model_decode_wavelength(m, 0.5 * (wl[4] + wl[5]), b) == HINER_OK);
-    CHECK(hiner_model_decode_wavelength(m, wl[C - 1] + 1, b) == HINER_E_RANGE);
+    CHECK(hiner_model_decode_wavelength(m, 0.5 * (P.wl[4] + P.wl[5]), b) == HINER_OK);
+    CHECK(hiner_model_decode_wavelength(m, P.wl[C - 1] + 1, b) == HINER_E_RANGE);
     hiner_model_free(m2);
-    hiner_model_free(m);
+}
 
-    /* hostile bytes: every truncation, and random bit flips */
+/* hostile bytes: every truncation is refused */
+static void test_truncations(void)
+{
     int accepted = 0;
-    for (size_t k = 0; k < n1; k += (k < 64 ? 1 : 7)) {
+    for (size_t k = 0; k < P.n1; k += (k < 64 ? 1 : 7)) {
         hiner_model *t = NULL;
-        int st = hiner_open_mem(f1, k, &t);
+        int st = hiner_open_mem(P.f1, k, &t);
         if (st == HINER_OK) accepted++;
         hiner_model_free(t);
     }
     CHECK_MSG(accepted == 0, "%d truncated files accepted", accepted);
+}
+
+/* hostile bytes: random bit flips are refused with a clear status, but for the header
+ * bytes readers ignore */
+static void test_bit_flips(void)
+{
+    const size_t n1 = P.n1;
     unsigned char *flip = malloc(n1);
     uint64_t x = 88172645463325252ULL;
     int flips_ok = 0, flips_bad = 0;
-    static float a2[H * W];
+    static float a[H * W], a2[H * W];
     for (int i = 0; i < 1500; i++) {
-        memcpy(flip, f1, n1);
+        memcpy(flip, P.f1, n1);
         x ^= x << 13, x ^= x >> 7, x ^= x << 17;
         size_t bit = (size_t)(x % (n1 * 8));
         flip[bit / 8] ^= (unsigned char)(1u << (bit % 8));
@@ -359,7 +402,7 @@ static void test_file_properties(void)
              * CRC, and the format says readers ignore them: the decode must not change */
             flips_ok++;
             hiner_model *orig = NULL;
-            hiner_open_mem(f1, n1, &orig);
+            hiner_open_mem(P.f1, n1, &orig);
             hiner_model_decode_band(t, 2, a);
             hiner_model_decode_band(orig, 2, a2);
             if (bit / 8 < 10 || bit / 8 > 15 || memcmp(a, a2, sizeof a) != 0) flips_bad++;
@@ -375,17 +418,20 @@ static void test_file_properties(void)
     CHECK_MSG(flips_bad == 0, "%d bit flips outside the ignored header bytes were accepted",
               flips_bad);
     free(flip);
-    hiner_free(f1);
+}
 
-    /* both coders decodable; embeddings-only files refuse wavelengths */
+/* both coders decodable; embeddings-only files refuse wavelengths */
+static void test_coders(void)
+{
+    static float a[H * W];
     for (int e = 1; e <= 2; e++) {
-        p = base_params();
+        hiner_params p = base_params();
         p.entropy = e;
         p.store_encoder = e == 2 ? 0 : 1;
         void *f = NULL;
         size_t n = 0;
         hiner_encode_report rep;
-        CHECK(hiner_encode_mem(&cube, NULL, &p, &f, &n, &rep) == HINER_OK);
+        CHECK(hiner_encode_mem(&P.cube, NULL, &p, &f, &n, &rep) == HINER_OK);
         CHECK(rep.entropy == e);
         hiner_model *t = NULL;
         CHECK(hiner_open_mem(f, n, &t) == HINER_OK);
@@ -394,30 +440,34 @@ static void test_file_properties(void)
             hiner_model_info(t, &ti);
             CHECK(ti.entropy == e && ti.has_encoder == (e == 1));
             CHECK(hiner_model_decode_band(t, 3, a) == HINER_OK);
-            if (e == 2) CHECK(hiner_model_decode_wavelength(t, wl[3], a) == HINER_E_UNSUPPORTED);
+            if (e == 2) CHECK(hiner_model_decode_wavelength(t, P.wl[3], a) == HINER_E_UNSUPPORTED);
             printf("entropy %s, %s: %zu bytes, PSNR %.2f dB\n", e == 1 ? "huffman" : "arith",
                    e == 2 ? "embeddings only" : "encoder", n, rep.psnr_quantized);
         }
         hiner_model_free(t);
         hiner_free(f);
     }
+}
 
-    /* a target below what the metadata needs, or below the smallest network */
-    p = base_params();
+/* a target below what the metadata needs, or below the smallest network, is refused; at
+ * the smallest target that encodes, the informative training record is left out for the
+ * network (a few bytes more and it is back) */
+static void test_small_targets(void)
+{
+    static float a[H * W];
+    hiner_params p = base_params();
     p.size_bytes = 300;
     void *f = NULL;
     size_t n = 0;
-    CHECK(hiner_encode_mem(&cube, &meta, &p, &f, &n, NULL) == HINER_E_BUDGET);
+    CHECK(hiner_encode_mem(&P.cube, &P.meta, &p, &f, &n, NULL) == HINER_E_BUDGET);
     CHECK(f == NULL);
     int st_mid;
-    /* the smallest target that encodes: there, the informative training record is left
-     * out for the network (a few bytes more and it is back) */
     p = base_params();
     p.epochs = 1;
     size_t lo = 300, hi = 20000; /* fails at lo, encodes at hi */
     while (hi - lo > 1) {
         p.size_bytes = (lo + hi) / 2;
-        st_mid = hiner_encode_mem(&cube, &meta, &p, &f, &n, NULL);
+        st_mid = hiner_encode_mem(&P.cube, &P.meta, &p, &f, &n, NULL);
         hiner_free(f), f = NULL;
         if (st_mid == HINER_OK) hi = p.size_bytes;
         else lo = p.size_bytes;
@@ -426,7 +476,7 @@ static void test_file_properties(void)
         p.size_bytes = hi + (k ? 200 : 0);
         hiner_model *t = NULL;
         hiner_info ti;
-        CHECK(hiner_encode_mem(&cube, &meta, &p, &f, &n, NULL) == HINER_OK);
+        CHECK(hiner_encode_mem(&P.cube, &P.meta, &p, &f, &n, NULL) == HINER_OK);
         CHECK(f && n <= p.size_bytes && hiner_open_mem(f, n, &t) == HINER_OK);
         if (t && hiner_model_info(t, &ti) == HINER_OK) {
             printf("target %zu bytes (smallest that encodes + %d): %zu bytes, training "
@@ -438,12 +488,40 @@ static void test_file_properties(void)
         hiner_model_free(t);
         hiner_free(f), f = NULL;
     }
-    /* a cube with every pixel NoData */
-    for (size_t k = 0; k < (size_t)C * H * W; k++) data[k] = 0;
+}
+
+/* a cube with every pixel NoData is refused */
+static void test_all_nodata(void)
+{
+    static uint16_t zeros[C * H * W];
+    hiner_cube cube = P.cube;
+    cube.data = zeros;
     cube.has_nodata = 1;
     cube.nodata = 0;
-    p = base_params();
+    hiner_params p = base_params();
+    void *f = NULL;
+    size_t n = 0;
     CHECK(hiner_encode_mem(&cube, NULL, &p, &f, &n, NULL) == HINER_E_NODATA);
+}
+
+/* Metadata, determinism, coders, embeddings-only, hostile bytes, small targets: the file
+ * tests stop where the shared file does not open. */
+static void test_file_properties(void)
+{
+    props_init();
+    test_deterministic_encoding();
+    hiner_model *m = NULL;
+    CHECK(hiner_open_mem(P.f1, P.n1, &m) == HINER_OK);
+    if (!m) return;
+    test_metadata(m);
+    test_decoding(m);
+    hiner_model_free(m);
+    test_truncations();
+    test_bit_flips();
+    hiner_free(P.f1);
+    test_coders();
+    test_small_targets();
+    test_all_nodata();
 }
 
 int main(void)
