@@ -12,10 +12,8 @@
 #include "task.h"
 
 /* The classifier kept is the running mean of the weights after every step of the last
- * HN_CLS_AVERAGE of the epochs (stochastic weight averaging), not the last step's. With
- * 300 training pixels the last step's weights swing with the order of the last batches;
- * on the EnMAP mosaic (three splits) the mean raised OA from 57.28 +- 7.18 to 58.07 +-
- * 5.44 and narrowed the paired ASW effect from +0.38 +- 1.74 to +0.47 +- 0.75 points. */
+ * HN_CLS_AVERAGE of the epochs (stochastic weight averaging), not the last step's: with few
+ * training pixels the last step's weights swing with the order of the last batches. */
 #define HN_CLS_AVERAGE 0.3
 
 struct hiner_classifier {
@@ -26,78 +24,6 @@ struct hiner_classifier {
     float *band_lo, *band_scale; /* normalisation: (x - lo) * scale */
     hiner_classify_params p;
 };
-
-hiner_status hiner_classify_params_init(hiner_classify_params *p, int abi_version)
-{
-    HN_CHECK(!p, HINER_E_INVALID_ARG);
-    HN_CHECK(abi_version != HINER_ABI_VERSION, HINER_E_ABI);
-    memset(p, 0, sizeof *p);
-    p->abi_version = HINER_ABI_VERSION;
-    p->patch = 7;
-    p->band_group = 3;
-    p->dim = 64;
-    p->depth = 5;
-    p->heads = 4;
-    p->mlp_dim = 8;
-    p->caf = 1;
-    p->dropout = 0.1f;
-    p->asw = 0;
-    p->asw_beta = 2.5f;
-    p->asw_hidden = 16;
-    p->asw_reduce = 4;
-    p->epochs = 60;
-    p->batch = 64;
-    p->lr = 5e-4f;
-    p->weight_decay = 5e-3f;
-    p->lr_gamma = 0.9f;
-    p->isi_clean = 0.5f;
-    p->isi_until = 0.7f;
-    p->seed = 1;
-    p->threads = 1;
-    return HINER_OK;
-}
-
-hiner_status hiner_classify_params_validate(const hiner_classify_params *p)
-{
-    HN_CHECK(!p, HINER_E_INVALID_ARG);
-    HN_CHECK(p->abi_version != HINER_ABI_VERSION, HINER_E_ABI);
-    const hn_log lg = {p->log, p->log_user};
-#define RANGE(cond, ...) HN_CHECK_ARG(&lg, cond, __VA_ARGS__)
-    RANGE(p->patch >= 1 && p->patch <= 15 && p->patch % 2 == 1, "patch %d: odd, 1..15",
-          p->patch);
-    RANGE(p->band_group >= 1 && p->band_group <= 15 && p->band_group % 2 == 1,
-          "band_group %d: odd, 1..15", p->band_group);
-    RANGE(p->dim >= 1 && p->dim <= 1024, "dim %d not in [1, 1024]", p->dim);
-    RANGE(p->heads >= 1 && p->heads <= 64 && p->dim % p->heads == 0,
-          "heads %d must divide dim %d (1..64)", p->heads, p->dim);
-    RANGE(p->depth >= 1 && p->depth <= HN_SF_MAX_DEPTH, "depth %d not in [1, %d]", p->depth,
-          HN_SF_MAX_DEPTH);
-    RANGE(p->mlp_dim >= 1 && p->mlp_dim <= 4096, "mlp_dim %d not in [1, 4096]", p->mlp_dim);
-    RANGE(p->caf == 0 || p->caf == 1, "caf %d: 0 or 1", p->caf);
-    RANGE(p->dropout >= 0.0f && p->dropout < 0.9f, "dropout %g not in [0, 0.9)",
-          (double)p->dropout);
-    RANGE(p->asw == 0 || p->asw == 1, "asw %d: 0 or 1", p->asw);
-    RANGE(p->asw_beta >= 0.0f && p->asw_beta <= 1e6f, "asw_beta %g not in [0, 1e6]",
-          (double)p->asw_beta);
-    RANGE(p->asw_hidden >= 1 && p->asw_hidden <= 4096, "asw_hidden %d not in [1, 4096]",
-          p->asw_hidden);
-    RANGE(p->asw_reduce >= 1 && p->asw_reduce <= 1024, "asw_reduce %d not in [1, 1024]",
-          p->asw_reduce);
-    RANGE(p->epochs >= 1 && p->epochs <= 100000, "epochs %d not in [1, 100000]", p->epochs);
-    RANGE(p->batch >= 1 && p->batch <= 4096, "batch %d not in [1, 4096]", p->batch);
-    RANGE(p->lr > 0.0f && p->lr <= 1.0f, "lr %g not in (0, 1]", (double)p->lr);
-    RANGE(p->weight_decay >= 0.0f && p->weight_decay <= 1.0f, "weight_decay %g not in [0, 1]",
-          (double)p->weight_decay);
-    RANGE(p->lr_gamma > 0.0f && p->lr_gamma <= 1.0f, "lr_gamma %g not in (0, 1]",
-          (double)p->lr_gamma);
-    RANGE(p->isi_clean >= 0.0f && p->isi_clean <= 1.0f, "isi_clean %g not in [0, 1]",
-          (double)p->isi_clean);
-    RANGE(p->isi_until >= 0.0f && p->isi_until <= 1.0f, "isi_until %g not in [0, 1]",
-          (double)p->isi_until);
-    RANGE(p->threads >= 0 && p->threads <= 256, "threads %d not in [0, 256]", p->threads);
-#undef RANGE
-    return HINER_OK;
-}
 
 /* ---- data: normalised cubes in (H,W,C) order, so a pixel's spectrum is contiguous ---- */
 static int pixel_valid(const float *cube, const uint8_t *valid, size_t i, size_t C, size_t HW)
@@ -294,216 +220,283 @@ void hiner_classifier_free(hiner_classifier *c)
     free(c);
 }
 
+/* ---- training: the state of one run, then its steps in order ---- */
+typedef struct trainer {
+    const hiner_classify_params *p;
+    const hiner_classify_data *d;
+    hn_log lg;
+    size_t W, H, C, HW, HWC;
+    int K, T;
+    hiner_classifier *c;
+    uint8_t *ok;          /* pixels valid in every band */
+    float *norm[65];      /* normalised cubes: [0] the image, then the ISI copies */
+    size_t n_train;
+    uint32_t *train_pix;  /* training pixels and their classes 0..K-1 */
+    int32_t *train_tgt;
+    uint32_t *order;      /* this epoch's shuffle of the training pixels */
+    uint32_t *bpix;       /* the batch: pixels, classes, cube index (0 = image) */
+    int32_t *btgt;
+    uint8_t *bcube;
+    float *adam_m, *adam_v, *avg;
+    hn_adam adam;
+    worker *wk;
+    hn_pool *pool;
+    hn_rng rng, isi_rng;  /* ISI's draws apart, so shuffles and dropout match a run without */
+    int isi_epochs, avg_from;
+    uint64_t steps, n_avg;
+    double t0, ep_ce, ep_rec, ep_acc; /* ep_*: the last epoch's loss, L_R, accuracy */
+} trainer;
+
+/* Sums over one epoch's steps. */
+typedef struct epoch_sums {
+    double ce, rec;
+    size_t correct, n_rec;
+} epoch_sums;
+
+/* Validity of each pixel, the number of classes, and the training pixels (every labelled
+ * one), each of which must be valid; every class needs one. */
+static hiner_status collect_training(trainer *tr)
+{
+    const hiner_classify_data *d = tr->d;
+    tr->ok = hn_malloc(tr->HW, 1);
+    HN_CHECK(!tr->ok, HINER_E_NOMEM);
+    int K = d->n_classes;
+    size_t n_train = 0;
+    for (size_t i = 0; i < tr->HW; i++) {
+        tr->ok[i] = (uint8_t)pixel_valid(d->cube, d->valid, i, tr->C, tr->HW);
+        if (d->labels[i]) n_train++;
+        if (d->n_classes == 0 && d->labels[i] > K) K = d->labels[i];
+    }
+    HN_CHECK_ARG(&tr->lg, K >= 2 && K <= HINER_CLASS_MAX, "%d classes: at least 2 are needed",
+                 K);
+    tr->K = K;
+    uint32_t per_class[HINER_CLASS_MAX] = {0};
+    tr->train_pix = hn_malloc(n_train ? n_train : 1, sizeof(uint32_t));
+    tr->train_tgt = hn_malloc(n_train ? n_train : 1, sizeof(int32_t));
+    HN_CHECK(!tr->train_pix || !tr->train_tgt, HINER_E_NOMEM);
+    n_train = 0;
+    for (size_t i = 0; i < tr->HW; i++) {
+        const int l = d->labels[i];
+        if (!l) continue;
+        HN_CHECK_ARG(&tr->lg, l <= K, "label %d at pixel %zu, %zu is above the %d classes", l,
+                     i % tr->W, i / tr->W, K);
+        HN_CHECK_ARG(&tr->lg, tr->ok[i], "labelled pixel %zu, %zu is NoData in the image",
+                     i % tr->W, i / tr->W);
+        per_class[l - 1]++;
+        tr->train_pix[n_train] = (uint32_t)i;
+        tr->train_tgt[n_train++] = l - 1;
+    }
+    tr->n_train = n_train;
+    for (int k = 0; k < K; k++)
+        HN_CHECK_ARG(&tr->lg, per_class[k] != 0, "class %d has no training pixel", k + 1);
+    return HINER_OK;
+}
+
+/* The classifier, its initial weights, the band ranges and the normalised cubes. */
+static hiner_status setup_model(trainer *tr)
+{
+    const hiner_classify_data *d = tr->d;
+    tr->c = classifier_new(tr->p, tr->C, (size_t)tr->K);
+    HN_CHECK(!tr->c, HINER_E_NOMEM);
+    hiner_classifier *c = tr->c;
+    hn_rng_seed(&tr->rng, tr->p->seed);
+    hn_rng_seed(&tr->isi_rng, tr->p->seed ^ 0x495349ULL);
+    hn_sf_init(&c->w, &c->cfg, &tr->rng);
+    band_range(c->band_lo, c->band_scale, d->cube, tr->ok, tr->C, tr->HW);
+    for (uint32_t k = 0; k <= d->n_augment; k++) {
+        const float *src = k == 0 ? d->cube : d->augment[k - 1];
+        HN_CHECK(!src, HINER_E_INVALID_ARG);
+        tr->norm[k] = hn_malloc(tr->HWC, sizeof(float));
+        HN_CHECK(!tr->norm[k], HINER_E_NOMEM);
+        normalise(tr->norm[k], src, tr->ok, c->band_lo, c->band_scale, tr->C, tr->HW);
+    }
+    hn_logf(&tr->lg, 2, "classifier: %zu parameters (ASW %zu), %zu training pixels, %d classes, "
+            "%u augmented cubes", c->n_params - c->n_asw, c->n_asw, tr->n_train, tr->K,
+            d->n_augment);
+    return HINER_OK;
+}
+
+/* Workers with their activations and gradient slabs, the pool, Adam's moments, the weight
+ * average and the batch buffers. */
+static hiner_status setup_workers(trainer *tr)
+{
+    const hiner_classifier *c = tr->c;
+    const size_t batch = (size_t)tr->p->batch, Bt = (batch + (size_t)tr->T - 1) / (size_t)tr->T;
+    tr->wk = calloc((size_t)tr->T, sizeof *tr->wk);
+    HN_CHECK(!tr->wk, HINER_E_NOMEM);
+    for (int t = 0; t < tr->T; t++) {
+        HN_FORWARD(hn_sf_acts_init(&tr->wk[t].a, &c->cfg, Bt, 1));
+        tr->wk[t].grad = hn_calloc(c->n_params, sizeof(float));
+        HN_CHECK(!tr->wk[t].grad, HINER_E_NOMEM);
+        hn_sf_bind(&tr->wk[t].g, tr->wk[t].grad, &c->cfg);
+    }
+    if (tr->T > 1) HN_CHECK(!(tr->pool = hn_pool_create(tr->T)), HINER_E_NOMEM);
+    tr->adam_m = hn_calloc(c->n_params, sizeof(float));
+    tr->adam_v = hn_calloc(c->n_params, sizeof(float));
+    tr->avg = hn_calloc(c->n_params, sizeof(float));
+    tr->order = hn_malloc(tr->n_train, sizeof(uint32_t));
+    tr->bpix = hn_malloc(batch, sizeof(uint32_t));
+    tr->btgt = hn_malloc(batch, sizeof(int32_t));
+    tr->bcube = hn_calloc(batch, 1);
+    HN_CHECK(!tr->adam_m || !tr->adam_v || !tr->avg || !tr->order || !tr->bpix || !tr->btgt ||
+                 !tr->bcube,
+             HINER_E_NOMEM);
+    adam_init(&tr->adam);
+    tr->adam.weight_decay = tr->p->weight_decay;
+    return HINER_OK;
+}
+
+/* One step on the training pixels order[s0 .. s0+B): the batch (with its ISI draws), the
+ * workers' forward and backward passes, their gradients summed in a fixed order, one Adam
+ * step and, in the last epochs, the running mean of the weights. */
+static void train_step(trainer *tr, int e, size_t s0, size_t B, float lr, epoch_sums *sum)
+{
+    hiner_classifier *c = tr->c;
+    const hiner_classify_params *p = tr->p;
+    size_t n_valid = 0;
+    for (size_t i = 0; i < B; i++) {
+        tr->bpix[i] = tr->train_pix[tr->order[s0 + i]];
+        tr->btgt[i] = tr->train_tgt[tr->order[s0 + i]];
+        tr->bcube[i] = 0;
+        if (e < tr->isi_epochs && hn_rng_uniform(&tr->isi_rng) >= p->isi_clean)
+            tr->bcube[i] = (uint8_t)(1 + hn_rng_below(&tr->isi_rng, tr->d->n_augment));
+        n_valid += count_patch_valid(tr->ok, tr->bpix[i], tr->W, tr->H, c->cfg.P);
+    }
+    split_batch(tr->wk, tr->T, B);
+    step_job j = {c, tr->wk, (const float *const *)tr->norm, tr->ok, tr->bpix, tr->bcube,
+                  tr->btgt, NULL, tr->W, tr->H, 1.0f / (float)B, 0.0f, hn_rng_next(&tr->rng)};
+    if (c->cfg.asw && n_valid) j.rec_scale = p->asw_beta / ((float)n_valid * (float)tr->C);
+    hn_pool_run(tr->pool, (size_t)tr->T, step_task, &j);
+    float *g0 = tr->wk[0].grad;
+    for (int t = 1; t < tr->T; t++) {
+        const float *gt = tr->wk[t].grad;
+        for (size_t i = 0; i < c->n_params; i++) g0[i] += gt[i];
+    }
+    adam_update(&tr->adam, c->params, g0, tr->adam_m, tr->adam_v, c->n_params, lr);
+    if (e >= tr->avg_from) {
+        const float r = 1.0f / (float)++tr->n_avg;
+        for (size_t i = 0; i < c->n_params; i++) tr->avg[i] += (c->params[i] - tr->avg[i]) * r;
+    }
+    for (int t = 0; t < tr->T; t++) {
+        sum->ce += tr->wk[t].ce;
+        sum->rec += tr->wk[t].rec;
+        sum->correct += tr->wk[t].correct;
+    }
+    sum->n_rec += n_valid;
+    tr->steps++;
+}
+
+static void shuffle(uint32_t *order, size_t n, hn_rng *rng)
+{
+    for (uint32_t i = (uint32_t)n; i > 1; i--) { /* Fisher-Yates */
+        uint32_t j = hn_rng_below(rng, i);
+        uint32_t tmp = order[i - 1];
+        order[i - 1] = order[j];
+        order[j] = tmp;
+    }
+}
+
+/* Epoch e: a new shuffle, its steps, then the epoch's scores to the log and progress. */
+static hiner_status train_epoch(trainer *tr, int e)
+{
+    const hiner_classify_params *p = tr->p;
+    const int step_epochs = p->epochs / 10 > 0 ? p->epochs / 10 : 1; /* StepLR(epochs // 10) */
+    const float lr = p->lr * powf(p->lr_gamma, (float)(e / step_epochs));
+    const size_t batch = (size_t)p->batch, n_train = tr->n_train;
+    shuffle(tr->order, n_train, &tr->rng);
+    epoch_sums sum = {0.0, 0.0, 0, 0};
+    for (size_t s0 = 0; s0 < n_train; s0 += batch)
+        train_step(tr, e, s0, n_train - s0 < batch ? n_train - s0 : batch, lr, &sum);
+    tr->ep_ce = sum.ce / (double)n_train;
+    tr->ep_rec = sum.n_rec ? sum.rec / ((double)sum.n_rec * (double)tr->C) : 0.0;
+    tr->ep_acc = (double)sum.correct / (double)n_train;
+    HN_CHECK(!isfinite(tr->ep_ce), HINER_E_GENERIC);
+    hn_logf(&tr->lg, 3, "epoch %d/%d: loss %.4f, accuracy %.4f, L_R %.3g, lr %.3g, %.1f s",
+            e + 1, p->epochs, tr->ep_ce, tr->ep_acc, tr->ep_rec, (double)lr,
+            hn_seconds() - tr->t0);
+    if (p->progress) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "epoch %d/%d loss %.4f accuracy %.3f", e + 1, p->epochs,
+                 tr->ep_ce, tr->ep_acc);
+        HN_CHECK(!p->progress((double)(e + 1) / p->epochs, msg, p->progress_user),
+                 HINER_E_ABORTED);
+    }
+    return HINER_OK;
+}
+
+static void fill_report(hiner_classify_report *report, const trainer *tr)
+{
+    const hiner_classifier *c = tr->c;
+    memset(report, 0, sizeof *report);
+    report->epochs_done = tr->p->epochs;
+    report->steps = tr->steps;
+    report->train_pixels = (uint32_t)tr->n_train;
+    report->seconds = hn_seconds() - tr->t0;
+    report->final_loss = tr->ep_ce;
+    report->final_recon = c->cfg.asw ? tr->ep_rec : 0.0;
+    report->train_accuracy = tr->ep_acc;
+    report->classifier_params = c->n_params - c->n_asw;
+    report->asw_params = c->n_asw;
+}
+
+static void trainer_free(trainer *tr)
+{
+    if (tr->wk)
+        for (int t = 0; t < tr->T; t++) {
+            hn_sf_acts_free(&tr->wk[t].a);
+            hn_free(tr->wk[t].grad);
+        }
+    free(tr->wk);
+    hn_pool_free(tr->pool);
+    for (size_t k = 0; k < sizeof tr->norm / sizeof *tr->norm; k++) hn_free(tr->norm[k]);
+    hn_free(tr->ok);
+    hn_free(tr->train_pix);
+    hn_free(tr->train_tgt);
+    hn_free(tr->order);
+    hn_free(tr->bpix);
+    hn_free(tr->btgt);
+    hn_free(tr->bcube);
+    hn_free(tr->adam_m);
+    hn_free(tr->adam_v);
+    hn_free(tr->avg);
+    hiner_classifier_free(tr->c);
+}
+
 hiner_status hiner_classifier_train(const hiner_classify_params *p, const hiner_classify_data *d,
                                     hiner_classifier **out, hiner_classify_report *report)
 {
     HN_CHECK(!p || !d || !out, HINER_E_INVALID_ARG);
     *out = NULL;
     HN_FORWARD(hiner_classify_params_validate(p));
-    const hn_log lg = {p->log, p->log_user};
     HN_CHECK(!d->cube || !d->labels || d->width == 0 || d->height == 0 || d->bands == 0,
              HINER_E_INVALID_ARG);
     HN_CHECK(d->n_augment > 0 && !d->augment, HINER_E_INVALID_ARG);
     HN_CHECK(d->n_augment > 64, HINER_E_INVALID_ARG);
-    const size_t W = d->width, H = d->height, C = d->bands;
-    size_t HW, HWC;
-    HN_CHECK(!hn_mul_size(W, H, &HW) || !hn_mul_size(HW, C, &HWC) || HW > UINT32_MAX,
+    trainer tr;
+    memset(&tr, 0, sizeof tr);
+    tr.p = p, tr.d = d;
+    tr.lg = (hn_log){p->log, p->log_user};
+    tr.W = d->width, tr.H = d->height, tr.C = d->bands;
+    HN_CHECK(!hn_mul_size(tr.W, tr.H, &tr.HW) || !hn_mul_size(tr.HW, tr.C, &tr.HWC) ||
+                 tr.HW > UINT32_MAX,
              HINER_E_LIMIT);
+    tr.T = p->threads > 1 ? p->threads : 1;
 
     hiner_status st = HINER_OK;
-    hiner_classifier *c = NULL;
-    uint8_t *ok = NULL;
-    float *norm[65] = {0};
-    uint32_t *train_pix = NULL, *order = NULL, *bpix = NULL;
-    int32_t *train_tgt = NULL, *btgt = NULL;
-    uint8_t *bcube = NULL;
-    float *adam_m = NULL, *adam_v = NULL, *avg = NULL;
-    worker *wk = NULL;
-    hn_pool *pool = NULL;
-    const int T = p->threads > 1 ? p->threads : 1;
-
-    /* labels: classes, training pixels, validity */
-    ok = hn_malloc(HW, 1);
-    HN_GOTO_IF(!ok, HINER_E_NOMEM);
-    int K = d->n_classes;
-    size_t n_train = 0;
-    for (size_t i = 0; i < HW; i++) {
-        ok[i] = (uint8_t)pixel_valid(d->cube, d->valid, i, C, HW);
-        if (d->labels[i]) n_train++;
-        if (d->n_classes == 0 && d->labels[i] > K) K = d->labels[i];
-    }
-    if (K < 2 || K > HINER_CLASS_MAX) {
-        hn_logf(&lg, 0, "%d classes: at least 2 are needed", K);
-        HN_GOTO_IF(1, HINER_E_INVALID_ARG);
-    }
-    uint32_t per_class[HINER_CLASS_MAX] = {0};
-    train_pix = hn_malloc(n_train ? n_train : 1, sizeof(uint32_t));
-    train_tgt = hn_malloc(n_train ? n_train : 1, sizeof(int32_t));
-    HN_GOTO_IF(!train_pix || !train_tgt, HINER_E_NOMEM);
-    n_train = 0;
-    for (size_t i = 0; i < HW; i++) {
-        const int l = d->labels[i];
-        if (!l) continue;
-        if (l > K) {
-            hn_logf(&lg, 0, "label %d at pixel %zu, %zu is above the %d classes", l, i % W, i / W,
-                    K);
-            HN_GOTO_IF(1, HINER_E_INVALID_ARG);
-        }
-        if (!ok[i]) {
-            hn_logf(&lg, 0, "labelled pixel %zu, %zu is NoData in the image", i % W, i / W);
-            HN_GOTO_IF(1, HINER_E_INVALID_ARG);
-        }
-        per_class[l - 1]++;
-        train_pix[n_train] = (uint32_t)i;
-        train_tgt[n_train++] = l - 1;
-    }
-    for (int k = 0; k < K; k++) {
-        if (per_class[k] == 0) {
-            hn_logf(&lg, 0, "class %d has no training pixel", k + 1);
-            HN_GOTO_IF(1, HINER_E_INVALID_ARG);
-        }
-    }
-
-    c = classifier_new(p, C, (size_t)K);
-    HN_GOTO_IF(!c, HINER_E_NOMEM);
-    hn_rng rng, isi_rng; /* ISI's draws apart, so shuffles and dropout match a run without */
-    hn_rng_seed(&rng, p->seed);
-    hn_rng_seed(&isi_rng, p->seed ^ 0x495349ULL);
-    hn_sf_init(&c->w, &c->cfg, &rng);
-    band_range(c->band_lo, c->band_scale, d->cube, ok, C, HW);
-    for (uint32_t k = 0; k <= d->n_augment; k++) {
-        const float *src = k == 0 ? d->cube : d->augment[k - 1];
-        HN_GOTO_IF(!src, HINER_E_INVALID_ARG);
-        norm[k] = hn_malloc(HWC, sizeof(float));
-        HN_GOTO_IF(!norm[k], HINER_E_NOMEM);
-        normalise(norm[k], src, ok, c->band_lo, c->band_scale, C, HW);
-    }
-    hn_logf(&lg, 2, "classifier: %zu parameters (ASW %zu), %zu training pixels, %d classes, "
-            "%u augmented cubes", c->n_params - c->n_asw, c->n_asw, n_train, K, d->n_augment);
-
-    /* workers */
-    const size_t batch = (size_t)p->batch, Bt = (batch + (size_t)T - 1) / (size_t)T;
-    wk = calloc((size_t)T, sizeof *wk);
-    HN_GOTO_IF(!wk, HINER_E_NOMEM);
-    for (int t = 0; t < T; t++) {
-        HN_GOTO_FWD(hn_sf_acts_init(&wk[t].a, &c->cfg, Bt, 1));
-        wk[t].grad = hn_calloc(c->n_params, sizeof(float));
-        HN_GOTO_IF(!wk[t].grad, HINER_E_NOMEM);
-        hn_sf_bind(&wk[t].g, wk[t].grad, &c->cfg);
-    }
-    if (T > 1) HN_GOTO_IF(!(pool = hn_pool_create(T)), HINER_E_NOMEM);
-    adam_m = hn_calloc(c->n_params, sizeof(float));
-    adam_v = hn_calloc(c->n_params, sizeof(float));
-    avg = hn_calloc(c->n_params, sizeof(float));
-    order = hn_malloc(n_train, sizeof(uint32_t));
-    bpix = hn_malloc(batch, sizeof(uint32_t));
-    btgt = hn_malloc(batch, sizeof(int32_t));
-    bcube = hn_calloc(batch, 1);
-    HN_GOTO_IF(!adam_m || !adam_v || !avg || !order || !bpix || !btgt || !bcube, HINER_E_NOMEM);
-    hn_adam adam;
-    adam_init(&adam);
-    adam.weight_decay = p->weight_decay;
-
-    const int step_epochs = p->epochs / 10 > 0 ? p->epochs / 10 : 1; /* StepLR(epochs // 10) */
-    const int isi_epochs = d->n_augment ? (int)ceil((double)p->isi_until * p->epochs) : 0;
-    const int avg_from = p->epochs - (int)ceil(HN_CLS_AVERAGE * p->epochs);
-    uint64_t steps = 0, n_avg = 0;
-    double t0 = hn_seconds(), ep_ce = 0.0, ep_rec = 0.0, ep_acc = 0.0;
-    for (uint32_t i = 0; i < n_train; i++) order[i] = i;
-    for (int e = 0; e < p->epochs; e++) {
-        const float lr = p->lr * powf(p->lr_gamma, (float)(e / step_epochs));
-        for (uint32_t i = (uint32_t)n_train; i > 1; i--) { /* Fisher-Yates */
-            uint32_t j = hn_rng_below(&rng, i);
-            uint32_t tmp = order[i - 1];
-            order[i - 1] = order[j];
-            order[j] = tmp;
-        }
-        double sum_ce = 0.0, sum_rec = 0.0;
-        size_t correct = 0, n_rec = 0;
-        for (size_t s0 = 0; s0 < n_train; s0 += batch) {
-            const size_t B = n_train - s0 < batch ? n_train - s0 : batch;
-            size_t n_valid = 0;
-            for (size_t i = 0; i < B; i++) {
-                bpix[i] = train_pix[order[s0 + i]];
-                btgt[i] = train_tgt[order[s0 + i]];
-                bcube[i] = 0;
-                if (e < isi_epochs && hn_rng_uniform(&isi_rng) >= p->isi_clean)
-                    bcube[i] = (uint8_t)(1 + hn_rng_below(&isi_rng, d->n_augment));
-                n_valid += count_patch_valid(ok, bpix[i], W, H, c->cfg.P);
-            }
-            split_batch(wk, T, B);
-            step_job j = {c, wk, (const float *const *)norm, ok, bpix, bcube, btgt, NULL, W, H,
-                          1.0f / (float)B, 0.0f, hn_rng_next(&rng)};
-            if (c->cfg.asw && n_valid) j.rec_scale = p->asw_beta / ((float)n_valid * (float)C);
-            hn_pool_run(pool, (size_t)T, step_task, &j);
-            /* sum the workers' gradients in a fixed order, then one Adam step */
-            for (int t = 1; t < T; t++) {
-                const float *gt = wk[t].grad;
-                float *g0 = wk[0].grad;
-                for (size_t i = 0; i < c->n_params; i++) g0[i] += gt[i];
-            }
-            adam_update(&adam, c->params, wk[0].grad, adam_m, adam_v, c->n_params, lr);
-            if (e >= avg_from) { /* running mean of the weights after each step */
-                const float r = 1.0f / (float)++n_avg;
-                for (size_t i = 0; i < c->n_params; i++) avg[i] += (c->params[i] - avg[i]) * r;
-            }
-            for (int t = 0; t < T; t++) {
-                sum_ce += wk[t].ce;
-                sum_rec += wk[t].rec;
-                correct += wk[t].correct;
-            }
-            n_rec += n_valid;
-            steps++;
-        }
-        ep_ce = sum_ce / (double)n_train;
-        ep_rec = n_rec ? sum_rec / ((double)n_rec * (double)C) : 0.0;
-        ep_acc = (double)correct / (double)n_train;
-        HN_GOTO_IF(!isfinite(ep_ce), HINER_E_GENERIC);
-        hn_logf(&lg, 3, "epoch %d/%d: loss %.4f, accuracy %.4f, L_R %.3g, lr %.3g, %.1f s", e + 1,
-                p->epochs, ep_ce, ep_acc, ep_rec, (double)lr, hn_seconds() - t0);
-        if (p->progress) {
-            char msg[96];
-            snprintf(msg, sizeof msg, "epoch %d/%d loss %.4f accuracy %.3f", e + 1, p->epochs,
-                     ep_ce, ep_acc);
-            HN_GOTO_IF(!p->progress((double)(e + 1) / p->epochs, msg, p->progress_user),
-                       HINER_E_ABORTED);
-        }
-    }
-    if (n_avg) memcpy(c->params, avg, c->n_params * sizeof(float));
-    if (report) {
-        memset(report, 0, sizeof *report);
-        report->epochs_done = p->epochs;
-        report->steps = steps;
-        report->train_pixels = (uint32_t)n_train;
-        report->seconds = hn_seconds() - t0;
-        report->final_loss = ep_ce;
-        report->final_recon = c->cfg.asw ? ep_rec : 0.0;
-        report->train_accuracy = ep_acc;
-        report->classifier_params = c->n_params - c->n_asw;
-        report->asw_params = c->n_asw;
-    }
-    *out = c;
-    c = NULL;
+    HN_GOTO_FWD(collect_training(&tr));
+    HN_GOTO_FWD(setup_model(&tr));
+    HN_GOTO_FWD(setup_workers(&tr));
+    tr.isi_epochs = d->n_augment ? (int)ceil((double)p->isi_until * p->epochs) : 0;
+    tr.avg_from = p->epochs - (int)ceil(HN_CLS_AVERAGE * p->epochs);
+    tr.t0 = hn_seconds();
+    for (uint32_t i = 0; i < tr.n_train; i++) tr.order[i] = i;
+    for (int e = 0; e < p->epochs; e++) HN_GOTO_FWD(train_epoch(&tr, e));
+    if (tr.n_avg) memcpy(tr.c->params, tr.avg, tr.c->n_params * sizeof(float));
+    if (report) fill_report(report, &tr);
+    *out = tr.c;
+    tr.c = NULL;
 fail:
-    if (wk)
-        for (int t = 0; t < T; t++) {
-            hn_sf_acts_free(&wk[t].a);
-            hn_free(wk[t].grad);
-        }
-    free(wk);
-    hn_pool_free(pool);
-    for (size_t k = 0; k < sizeof norm / sizeof *norm; k++) hn_free(norm[k]);
-    hn_free(ok);
-    hn_free(train_pix);
-    hn_free(train_tgt);
-    hn_free(order);
-    hn_free(bpix);
-    hn_free(btgt);
-    hn_free(bcube);
-    hn_free(adam_m);
-    hn_free(avg);
-    hn_free(adam_v);
-    hiner_classifier_free(c);
+    trainer_free(&tr);
     return st;
 }
 
