@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "../codec/container.h"
-#include "cnumeric.h"
+#include "assemble.h"
 #include "fileio.h"
 #include "rate.h"
 
@@ -52,113 +52,6 @@ fail:
     return st;
 }
 
-/* The informative TRNG record. No wall time in it: the same input, seed and thread count
- * must give byte-identical files. */
-static void training_text(char *s, size_t n, const hiner_params *p, int epochs, int qat,
-                          double pf, double pq, int method)
-{
-    c_numeric cn; /* "lr=0.001", not "lr=0,001", under a decimal-comma locale */
-    c_numeric_begin(&cn);
-    snprintf(s, n,
-             "library=%s\nepochs=%d\nlr=%g\nwarmup=%g\nloss=%g*L1+%g*CAM+%g*MSE\nseed=%llu\n"
-             "threads=%d\nqat_epochs=%d\ntrain_psnr=%6.2f\npsnr_quantized=%6.2f\n"
-             "entropy=%s\n",
-             hiner_version_string(), epochs, (double)p->lr, (double)p->warmup,
-             (double)p->w_l1, (double)p->w_cam, (double)p->w_l2, (unsigned long long)p->seed,
-             p->threads, qat, pf, pq, method == HN_ENTROPY_HUFFMAN ? "huffman" : "arith");
-    c_numeric_end(&cn);
-}
-
-typedef struct fixed_parts {
-    hn_buf info, band, mask, wave, geo, meta, trng, arch;
-    int has_mask, has_wave, has_geo, has_meta, no_trng;
-} fixed_parts;
-
-static void fixed_free(fixed_parts *f)
-{
-    hn_buf_free(&f->info);
-    hn_buf_free(&f->band);
-    hn_buf_free(&f->mask);
-    hn_buf_free(&f->wave);
-    hn_buf_free(&f->geo);
-    hn_buf_free(&f->meta);
-    hn_buf_free(&f->trng);
-    hn_buf_free(&f->arch);
-}
-
-static int meta_has_records(const hiner_meta *m, uint32_t C)
-{
-    if (!m) return 0;
-    if (m->n_items) return 1;
-    for (uint32_t k = 0; k < C; k++) {
-        if (m->band_descriptions && m->band_descriptions[k] && m->band_descriptions[k][0])
-            return 1;
-        if (m->color_interp && m->color_interp[k]) return 1;
-    }
-    return 0;
-}
-
-static hiner_status build_fixed(fixed_parts *f, const hn_data *d, const hiner_meta *meta)
-{
-    memset(f, 0, sizeof *f);
-    f->has_mask = d->valid != NULL;
-    f->has_wave = d->wavelengths != NULL;
-    f->has_geo = !hn_geo_empty(meta);
-    f->has_meta = meta_has_records(meta, d->C);
-    hn_pl_info(&f->info, d, f->has_mask, f->has_wave);
-    HN_FORWARD(hn_pl_band(&f->band, d->band_min, d->band_max, d->C));
-    if (f->has_mask) HN_FORWARD(hn_pl_mask(&f->mask, d));
-    /* the metadata the reader will rebuild, charged as it charges it */
-    hn_meta_store *trial = hn_meta_store_new(d->C);
-    HN_CHECK(!trial, HINER_E_NOMEM);
-    hiner_status st = HINER_OK;
-    if (f->has_wave) HN_GOTO_FWD(hn_pl_wave(&f->wave, d, meta, trial));
-    if (f->has_geo) HN_GOTO_FWD(hn_pl_geo(&f->geo, meta, trial));
-    if (f->has_meta) HN_GOTO_FWD(hn_pl_meta(&f->meta, meta, d->C, trial));
-    HN_GOTO_IF(f->info.err, HINER_E_NOMEM);
-fail:
-    hn_meta_store_free(trial);
-    return st;
-}
-
-static uint64_t fixed_bytes(const fixed_parts *f)
-{
-    uint64_t n = HN_HEADER_BYTES + 2 * HN_CHUNK_OVERHEAD; /* header, INFO and END! framing */
-    n += f->info.n + HN_CHUNK_OVERHEAD + f->band.n;
-    if (!f->no_trng) n += HN_CHUNK_OVERHEAD + f->trng.n;
-    if (f->has_mask) n += HN_CHUNK_OVERHEAD + f->mask.n;
-    if (f->has_wave) n += HN_CHUNK_OVERHEAD + f->wave.n;
-    if (f->has_geo) n += HN_CHUNK_OVERHEAD + f->geo.n;
-    if (f->has_meta) n += HN_CHUNK_OVERHEAD + f->meta.n;
-    n += HN_CHUNK_OVERHEAD + f->arch.n + 2 * HN_CHUNK_OVERHEAD; /* ARCH, DECO, ENCO/EMBD */
-    return n;
-}
-
-static void assemble(hn_buf *out, const fixed_parts *f, const hn_qset *q, int store_encoder,
-                     hiner_bits *bits)
-{
-    hn_file_header(out);
-    hn_chunk_put(out, "INFO", 1, f->info.p, f->info.n);
-    hn_chunk_put(out, "BAND", 1, f->band.p, f->band.n);
-    if (f->has_mask) hn_chunk_put(out, "MASK", 1, f->mask.p, f->mask.n);
-    if (f->has_wave) hn_chunk_put(out, "WAVE", 1, f->wave.p, f->wave.n);
-    if (f->has_geo) hn_chunk_put(out, "GEO ", 0, f->geo.p, f->geo.n);
-    if (f->has_meta) hn_chunk_put(out, "META", 0, f->meta.p, f->meta.n);
-    if (!f->no_trng) hn_chunk_put(out, "TRNG", 0, f->trng.p, f->trng.n);
-    hn_chunk_put(out, "ARCH", 1, f->arch.p, f->arch.n);
-    hn_chunk_put(out, "DECO", 1, q->deco.p, q->deco.n);
-    hn_chunk_put(out, store_encoder ? "ENCO" : "EMBD", 1, q->rest.p, q->rest.n);
-    hn_chunk_put(out, "END!", 1, NULL, 0);
-    memset(bits, 0, sizeof *bits);
-    bits->total = out->n;
-    bits->decoder = f->arch.n + q->deco.n;
-    if (store_encoder) bits->encoder = q->rest.n;
-    else bits->embeddings = q->rest.n;
-    bits->metadata = f->band.n + f->mask.n + f->wave.n + f->geo.n + f->meta.n +
-                     (f->no_trng ? 0 : f->trng.n);
-    bits->header = bits->total - bits->decoder - bits->encoder - bits->embeddings - bits->metadata;
-}
-
 /* Everything up to the finished file in memory. */
 static hiner_status encode_to_buf(const hiner_cube *cube, const hiner_meta *meta,
                                   const hiner_params *p, hn_buf *file, hiner_encode_report *rep)
@@ -169,7 +62,7 @@ static hiner_status encode_to_buf(const hiner_cube *cube, const hiner_meta *meta
     const hn_log lg = {p->log, p->log_user};
     hiner_status st = HINER_OK;
     hn_data d;
-    fixed_parts f;
+    hn_fixed f;
     hn_qset q;
     hiner_model *m = NULL;
     float *sens = NULL, *sens_embed = NULL;
@@ -183,9 +76,9 @@ static hiner_status encode_to_buf(const hiner_cube *cube, const hiner_meta *meta
     const int paper = p->model_bytes > 0;
     uint64_t target = p->size_bytes ? p->size_bytes : (uint64_t)llround(p->bpppb * samples / 8.0);
     char trng[512];
-    training_text(trng, sizeof trng, p, p->epochs < 0 ? 1000 : p->epochs, 0, 0.0, 0.0,
+    hn_training_text(trng, sizeof trng, p, p->epochs < 0 ? 1000 : p->epochs, 0, 0.0, 0.0,
                   HN_ENTROPY_ARITH); /* a placeholder of the final record's size */
-    st = build_fixed(&f, &d, meta);
+    st = hn_fixed_build(&f, &d, meta);
     if (st == HINER_E_LIMIT)
         hn_logf(&lg, 0, "the metadata is beyond what a reader accepts (64 MiB of text per record, "
                 "128 MiB once expanded: docs/format.md); nothing was trained or written");
@@ -204,7 +97,7 @@ static hiner_status encode_to_buf(const hiner_cube *cube, const hiner_meta *meta
         f.arch.n = arch.n;
         hn_buf_free(&arch);
     }
-    uint64_t fixed = fixed_bytes(&f);
+    uint64_t fixed = hn_fixed_bytes(&f);
     f.arch.n = 0;
     if (paper) {
         HN_GOTO_FWD(hn_plan_make(p, W, H, C, &plan, &lg));
@@ -283,7 +176,7 @@ static hiner_status encode_to_buf(const hiner_cube *cube, const hiner_meta *meta
     uint64_t total = 0;
     f.arch.n = 0;
     hn_pl_arch(&f.arch, &plan, m->wavelengths ? 1 : 0, m->lam_lo, m->lam_scale);
-    fixed = fixed_bytes(&f);
+    fixed = hn_fixed_bytes(&f);
     /* The training record is written after the fit, its figures then known; coded, it can
      * come out a few bytes longer than the placeholder counted in `fixed`. The fit, which
      * fills the target to the byte, leaves it this much room. */
@@ -348,12 +241,12 @@ static hiner_status encode_to_buf(const hiner_cube *cube, const hiner_meta *meta
 
     /* the file */
     if (!f.no_trng) {
-        training_text(trng, sizeof trng, p, epochs, qat, psnr_float, psnr_q, q.method);
+        hn_training_text(trng, sizeof trng, p, epochs, qat, psnr_float, psnr_q, q.method);
         hn_buf_free(&f.trng);
         HN_GOTO_FWD(hn_pl_text(&f.trng, trng));
     }
     hiner_bits bits;
-    assemble(file, &f, &q, store_enc, &bits);
+    hn_assemble(file, &f, &q.deco, &q.rest, store_enc, &bits);
     HN_GOTO_IF(file->err, HINER_E_NOMEM);
     if (rep) {
         memset(rep, 0, sizeof *rep);
@@ -382,7 +275,7 @@ fail:
     hn_free(sens);
     hn_free(sens_embed);
     hn_qset_clear(&q);
-    fixed_free(&f);
+    hn_fixed_free(&f);
     hiner_model_free(m);
     hn_data_free(&d);
     return st;
