@@ -136,17 +136,14 @@ typedef struct {
     size_t n;
 } slot;
 
-hiner_status hn_sf_acts_init(hn_sf_acts *a, const hn_sf_cfg *c, size_t Bmax, int train)
-{
-    memset(a, 0, sizeof *a);
-    a->Bmax = Bmax;
-    a->train = train;
-    const size_t C = c->C, D = c->D, N = C + 1, PP = c->P * c->P, GP = c->G * PP, K = c->K;
-    const size_t B = Bmax, R = B * N, RP = B * PP;
-    HN_CHECK(c->depth == 0 || c->depth > HN_SF_MAX_DEPTH, HINER_E_INVALID_ARG);
-    slot s[64 + 16 * HN_SF_MAX_DEPTH];
-    size_t ns = 0;
 #define SLOT(ptr, count) (s[ns].p = &(ptr), s[ns].n = (count), ns++)
+
+/* The forward pass's tensors for B samples, in slab order, into s; returns their number. */
+static size_t forward_slots(slot *s, hn_sf_acts *a, const hn_sf_cfg *c, size_t B)
+{
+    const size_t C = c->C, D = c->D, N = C + 1, PP = c->P * c->P, GP = c->G * PP, K = c->K;
+    const size_t R = B * N, RP = B * PP;
+    size_t ns = 0;
     SLOT(a->inp, RP * C);
     if (c->asw) {
         SLOT(a->ascale, C);
@@ -181,28 +178,62 @@ hiner_status hn_sf_acts_init(hn_sf_acts *a, const hn_sf_cfg *c, size_t Bmax, int
     SLOT(a->lnf_r, B);
     SLOT(a->logits, B * K);
     SLOT(a->probs, B * K);
-    if (train) {
-        for (size_t l = 0; l <= c->depth; l++) SLOT(a->dlin[l], R * D);
-        SLOT(a->dx, R * D);
-        SLOT(a->dxm, R * D);
-        SLOT(a->dln, R * D);
-        SLOT(a->dqkv, R * 3 * D);
-        SLOT(a->dao, R * D);
-        SLOT(a->dfg, R * c->MLP);
-        SLOT(a->datt, N * N);
-        SLOT(a->dzc, B * D);
-        SLOT(a->dlnf, B * D);
-        SLOT(a->dlogits, B * K);
-        SLOT(a->dE, B * C * D);
-        SLOT(a->dtmp, R * D);
-        if (c->asw) {
-            SLOT(a->dX, B * C * GP);
-            SLOT(a->dy, RP * C);
-            SLOT(a->dah, RP * c->AM);
-            SLOT(a->dscale, C);
-        }
+    return ns;
+}
+
+/* The backward pass's scratch for B samples, in slab order, into s; returns their number. */
+static size_t backward_slots(slot *s, hn_sf_acts *a, const hn_sf_cfg *c, size_t B)
+{
+    const size_t C = c->C, D = c->D, N = C + 1, PP = c->P * c->P, GP = c->G * PP, K = c->K;
+    const size_t R = B * N, RP = B * PP;
+    size_t ns = 0;
+    for (size_t l = 0; l <= c->depth; l++) SLOT(a->dlin[l], R * D);
+    SLOT(a->dx, R * D);
+    SLOT(a->dxm, R * D);
+    SLOT(a->dln, R * D);
+    SLOT(a->dqkv, R * 3 * D);
+    SLOT(a->dao, R * D);
+    SLOT(a->dfg, R * c->MLP);
+    SLOT(a->datt, N * N);
+    SLOT(a->dzc, B * D);
+    SLOT(a->dlnf, B * D);
+    SLOT(a->dlogits, B * K);
+    SLOT(a->dE, B * C * D);
+    SLOT(a->dtmp, R * D);
+    if (c->asw) {
+        SLOT(a->dX, B * C * GP);
+        SLOT(a->dy, RP * C);
+        SLOT(a->dah, RP * c->AM);
+        SLOT(a->dscale, C);
     }
+    return ns;
+}
 #undef SLOT
+
+/* Points the dropout masks into a->bytes: R*D for the tokens, then per layer R*D, R*MLP,
+ * R*D. */
+static void bind_masks(hn_sf_acts *a, const hn_sf_cfg *c, size_t R)
+{
+    uint8_t *m = a->bytes;
+    const size_t D = c->D;
+    a->m_emb = m, m += R * D;
+    for (size_t l = 0; l < c->depth; l++) {
+        a->m_att[l] = m, m += R * D;
+        a->m_hid[l] = m, m += R * c->MLP;
+        a->m_out[l] = m, m += R * D;
+    }
+}
+
+hiner_status hn_sf_acts_init(hn_sf_acts *a, const hn_sf_cfg *c, size_t Bmax, int train)
+{
+    memset(a, 0, sizeof *a);
+    a->Bmax = Bmax;
+    a->train = train;
+    const size_t B = Bmax, R = B * (c->C + 1), RP = B * c->P * c->P, D = c->D;
+    HN_CHECK(c->depth == 0 || c->depth > HN_SF_MAX_DEPTH, HINER_E_INVALID_ARG);
+    slot s[64 + 16 * HN_SF_MAX_DEPTH];
+    size_t ns = forward_slots(s, a, c, B);
+    if (train) ns += backward_slots(s + ns, a, c, B);
     size_t total = 0;
     for (size_t i = 0; i < ns; i++) {
         HN_CHECK(s[i].n > HN_MAX_ALLOC / sizeof(float) - total, HINER_E_NOMEM);
@@ -211,8 +242,7 @@ hiner_status hn_sf_acts_init(hn_sf_acts *a, const hn_sf_cfg *c, size_t Bmax, int
     a->slab = hn_calloc(total, sizeof(float));
     a->mask = hn_calloc(RP, 1);
     a->target = hn_calloc(B, sizeof(int32_t));
-    /* dropout masks: R*D for the tokens, then per layer R*D, R*MLP, R*D */
-    const size_t per_layer = 2 * R * D + R * c->MLP;
+    const size_t per_layer = 2 * R * D + R * c->MLP; /* dropout masks, see bind_masks */
     if (train && c->drop > 0.0f) a->bytes = hn_malloc(R * D + c->depth * per_layer, 1);
     if (!a->slab || !a->mask || !a->target || (train && c->drop > 0.0f && !a->bytes)) {
         hn_sf_acts_free(a);
@@ -225,15 +255,7 @@ hiner_status hn_sf_acts_init(hn_sf_acts *a, const hn_sf_cfg *c, size_t Bmax, int
     }
     for (size_t l = 0; l < c->depth; l++)
         if (!a->xl[l]) a->xl[l] = a->lin[l];
-    if (a->bytes) {
-        uint8_t *m = a->bytes;
-        a->m_emb = m, m += R * D;
-        for (size_t l = 0; l < c->depth; l++) {
-            a->m_att[l] = m, m += R * D;
-            a->m_hid[l] = m, m += R * c->MLP;
-            a->m_out[l] = m, m += R * D;
-        }
-    }
+    if (a->bytes) bind_masks(a, c, R);
     return HINER_OK;
 }
 
@@ -324,15 +346,11 @@ double hn_sf_forward(const hn_sf_cfg *c, const hn_sf_params *w, hn_sf_acts *a, s
 }
 
 /* ---- backward ---- */
-void hn_sf_backward(const hn_sf_cfg *c, const hn_sf_params *w, const hn_sf_params *g,
-                    hn_sf_acts *a, size_t B, float ce_scale, float rec_scale)
+/* The head on the class token: CE into dlin[depth]'s class-token rows. */
+static void head_backward(const hn_sf_cfg *c, const hn_sf_params *w, const hn_sf_params *g,
+                          hn_sf_acts *a, size_t B, float ce_scale)
 {
-    const size_t C = c->C, D = c->D, N = C + 1, PP = c->P * c->P, R = B * N, K = c->K;
-    const size_t HS = D / c->NH, M = c->MLP;
-    const float p = c->drop;
-    const int drop = a->dropped;
-    for (size_t l = 0; l <= c->depth; l++) memset(a->dlin[l], 0, R * D * sizeof(float));
-    /* head */
+    const size_t D = c->D, N = c->C + 1, K = c->K;
     memset(a->dlogits, 0, B * K * sizeof(float));
     crossentropy_backward(a->dlogits, a->probs, a->target, B, K, ce_scale);
     memset(a->dlnf, 0, B * D * sizeof(float));
@@ -344,71 +362,67 @@ void hn_sf_backward(const hn_sf_cfg *c, const hn_sf_params *w, const hn_sf_param
         float *d = a->dlin[c->depth] + b * N * D;
         for (size_t i = 0; i < D; i++) d[i] += a->dzc[b * D + i];
     }
-    /* the encoder, last layer first */
-    for (size_t l = c->depth; l-- > 0;) {
-        const hn_sf_layer *L = &w->L[l], *G = &g->L[l];
-        const float *dy = a->dlin[l + 1];
-        const float *x = a->xl[l];
-        /* out = xm + drop(fc2(drop(GELU(fc1(LN2(xm)))))) */
-        memcpy(a->dxm, dy, R * D * sizeof(float));
-        const float *dfc2 = dy;
-        if (drop) {
-            memset(a->dtmp, 0, R * D * sizeof(float));
-            dropout_backward(a->dtmp, a->m_out[l], dy, R * D, p);
-            dfc2 = a->dtmp;
-        }
-        memset(a->dfg, 0, R * M * sizeof(float));
-        linear_backward(a->dfg, G->fc2_w, G->fc2_b, dfc2, a->fg[l], L->fc2_w, R, M, D);
-        if (drop) /* in place: mask / (1 - p) */
-            for (size_t i = 0; i < R * M; i++)
-                a->dfg[i] = a->m_hid[l][i] ? a->dfg[i] / (1.0f - p) : 0.0f;
-        gelu_backward_inplace(a->dfg, a->fh[l], R * M);
-        memset(a->dln, 0, R * D * sizeof(float));
-        linear_backward(a->dln, G->fc1_w, G->fc1_b, a->dfg, a->ln2[l], L->fc1_w, R, D, M);
-        layernorm_backward(a->dxm, G->ln2_w, G->ln2_b, a->dln, a->xm[l], L->ln2_w, a->ln2_m[l],
-                           a->ln2_r[l], R, D);
-        /* xm = x + drop(proj(attention(qkv(LN1(x))))) */
-        memcpy(a->dx, a->dxm, R * D * sizeof(float));
-        const float *dproj = a->dxm;
-        if (drop) {
-            memset(a->dtmp, 0, R * D * sizeof(float));
-            dropout_backward(a->dtmp, a->m_att[l], a->dxm, R * D, p);
-            dproj = a->dtmp;
-        }
-        memset(a->dao, 0, R * D * sizeof(float));
-        linear_backward(a->dao, G->proj_w, G->proj_b, dproj, a->ao[l], L->proj_w, R, D, D);
-        memset(a->dqkv, 0, R * 3 * D * sizeof(float));
-        attention_backward(a->dqkv, a->dao, a->qkv[l], a->att[l], B, N, c->NH, HS, a->datt);
-        memset(a->dln, 0, R * D * sizeof(float));
-        linear_backward(a->dln, G->qkv_w, NULL, a->dqkv, a->ln1[l], L->qkv_w, R, D, 3 * D);
-        layernorm_backward(a->dx, G->ln1_w, G->ln1_b, a->dln, x, L->ln1_w, a->ln1_m[l],
-                           a->ln1_r[l], R, D);
-        /* the layer input: CAF of (lin[l], lin[l-2]) or lin[l] itself */
-        if (c->caf && l >= 2) {
-            caf_backward(a->dlin[l], a->dlin[l - 2], G->caf_w, G->caf_b, a->dx, a->lin[l],
-                         a->lin[l - 2], L->caf_w, B, N, D);
-        } else {
-            float *d = a->dlin[l];
-            for (size_t i = 0; i < R * D; i++) d[i] += a->dx[i];
-        }
+}
+
+/* Encoder layer l: from dlin[l+1] into dlin[l] (and dlin[l-2] through CAF). */
+static void layer_backward(const hn_sf_cfg *c, const hn_sf_params *w, const hn_sf_params *g,
+                           hn_sf_acts *a, size_t B, size_t l)
+{
+    const size_t D = c->D, N = c->C + 1, R = B * N, HS = D / c->NH, M = c->MLP;
+    const float p = c->drop;
+    const int drop = a->dropped;
+    const hn_sf_layer *L = &w->L[l], *G = &g->L[l];
+    const float *dy = a->dlin[l + 1];
+    const float *x = a->xl[l];
+    /* out = xm + drop(fc2(drop(GELU(fc1(LN2(xm)))))) */
+    memcpy(a->dxm, dy, R * D * sizeof(float));
+    const float *dfc2 = dy;
+    if (drop) {
+        memset(a->dtmp, 0, R * D * sizeof(float));
+        dropout_backward(a->dtmp, a->m_out[l], dy, R * D, p);
+        dfc2 = a->dtmp;
     }
-    /* tokens */
-    if (drop)
-        for (size_t i = 0; i < R * D; i++)
-            a->dlin[0][i] = a->m_emb[i] ? a->dlin[0][i] / (1.0f - p) : 0.0f;
-    for (size_t b = 0; b < B; b++) {
-        const float *d = a->dlin[0] + b * N * D;
-        for (size_t i = 0; i < D; i++) g->cls[i] += d[i];
-        for (size_t i = 0; i < N * D; i++) g->pos[i] += d[i];
-        memcpy(a->dE + b * C * D, d + D, C * D * sizeof(float));
+    memset(a->dfg, 0, R * M * sizeof(float));
+    linear_backward(a->dfg, G->fc2_w, G->fc2_b, dfc2, a->fg[l], L->fc2_w, R, M, D);
+    if (drop) /* in place: mask / (1 - p) */
+        for (size_t i = 0; i < R * M; i++)
+            a->dfg[i] = a->m_hid[l][i] ? a->dfg[i] / (1.0f - p) : 0.0f;
+    gelu_backward_inplace(a->dfg, a->fh[l], R * M);
+    memset(a->dln, 0, R * D * sizeof(float));
+    linear_backward(a->dln, G->fc1_w, G->fc1_b, a->dfg, a->ln2[l], L->fc1_w, R, D, M);
+    layernorm_backward(a->dxm, G->ln2_w, G->ln2_b, a->dln, a->xm[l], L->ln2_w, a->ln2_m[l],
+                       a->ln2_r[l], R, D);
+    /* xm = x + drop(proj(attention(qkv(LN1(x))))) */
+    memcpy(a->dx, a->dxm, R * D * sizeof(float));
+    const float *dproj = a->dxm;
+    if (drop) {
+        memset(a->dtmp, 0, R * D * sizeof(float));
+        dropout_backward(a->dtmp, a->m_att[l], a->dxm, R * D, p);
+        dproj = a->dtmp;
     }
-    if (!c->asw) {
-        gse_backward(NULL, g->gse_w, g->gse_b, a->dE, a->X, w->gse_w, B, PP, C, c->G, D, NULL);
-        return;
+    memset(a->dao, 0, R * D * sizeof(float));
+    linear_backward(a->dao, G->proj_w, G->proj_b, dproj, a->ao[l], L->proj_w, R, D, D);
+    memset(a->dqkv, 0, R * 3 * D * sizeof(float));
+    attention_backward(a->dqkv, a->dao, a->qkv[l], a->att[l], B, N, c->NH, HS, a->datt);
+    memset(a->dln, 0, R * D * sizeof(float));
+    linear_backward(a->dln, G->qkv_w, NULL, a->dqkv, a->ln1[l], L->qkv_w, R, D, 3 * D);
+    layernorm_backward(a->dx, G->ln1_w, G->ln1_b, a->dln, x, L->ln1_w, a->ln1_m[l], a->ln1_r[l],
+                       R, D);
+    /* the layer input: CAF of (lin[l], lin[l-2]) or lin[l] itself */
+    if (c->caf && l >= 2) {
+        caf_backward(a->dlin[l], a->dlin[l - 2], G->caf_w, G->caf_b, a->dx, a->lin[l],
+                     a->lin[l - 2], L->caf_w, B, N, D);
+    } else {
+        float *d = a->dlin[l];
+        for (size_t i = 0; i < R * D; i++) d[i] += a->dx[i];
     }
-    const size_t RP = B * PP;
-    memset(a->dy, 0, RP * C * sizeof(float));
-    gse_backward(a->dy, g->gse_w, g->gse_b, a->dE, a->X, w->gse_w, B, PP, C, c->G, D, a->dX);
+}
+
+/* ASW in front of the embedding: dy (from GSE) plus L_R's term, then both MLPs. */
+static void asw_part_backward(const hn_sf_cfg *c, const hn_sf_params *w, const hn_sf_params *g,
+                              hn_sf_acts *a, size_t B, float rec_scale)
+{
+    const size_t C = c->C, RP = B * c->P * c->P;
     /* invalid pixels were set to 0 after ASW; L_R = sum (y - x)^2 over valid ones */
     for (size_t r = 0; r < RP; r++) {
         float *d = a->dy + r * C;
@@ -424,4 +438,31 @@ void hn_sf_backward(const hn_sf_cfg *c, const hn_sf_params *w, const hn_sf_param
                  a->ag, a->inp, a->ascale, w->am1_w, w->am2_w, RP, C, c->AM, a->dah);
     asw_scale_backward(g->as1_w, g->as1_b, g->as2_w, g->as2_b, a->dscale, a->azpre, a->az,
                        w->as2_w, C, c->AH);
+}
+
+void hn_sf_backward(const hn_sf_cfg *c, const hn_sf_params *w, const hn_sf_params *g,
+                    hn_sf_acts *a, size_t B, float ce_scale, float rec_scale)
+{
+    const size_t C = c->C, D = c->D, N = C + 1, PP = c->P * c->P, R = B * N;
+    const float p = c->drop;
+    for (size_t l = 0; l <= c->depth; l++) memset(a->dlin[l], 0, R * D * sizeof(float));
+    head_backward(c, w, g, a, B, ce_scale);
+    for (size_t l = c->depth; l-- > 0;) layer_backward(c, w, g, a, B, l); /* last layer first */
+    /* tokens */
+    if (a->dropped)
+        for (size_t i = 0; i < R * D; i++)
+            a->dlin[0][i] = a->m_emb[i] ? a->dlin[0][i] / (1.0f - p) : 0.0f;
+    for (size_t b = 0; b < B; b++) {
+        const float *d = a->dlin[0] + b * N * D;
+        for (size_t i = 0; i < D; i++) g->cls[i] += d[i];
+        for (size_t i = 0; i < N * D; i++) g->pos[i] += d[i];
+        memcpy(a->dE + b * C * D, d + D, C * D * sizeof(float));
+    }
+    if (!c->asw) {
+        gse_backward(NULL, g->gse_w, g->gse_b, a->dE, a->X, w->gse_w, B, PP, C, c->G, D, NULL);
+        return;
+    }
+    memset(a->dy, 0, B * PP * C * sizeof(float));
+    gse_backward(a->dy, g->gse_w, g->gse_b, a->dE, a->X, w->gse_w, B, PP, C, c->G, D, a->dX);
+    asw_part_backward(c, w, g, a, B, rec_scale);
 }
