@@ -5,7 +5,7 @@
  */
 #include <math.h>
 
-#include "model.h"
+#include "cube.h"
 
 hiner_status hn_cube_check(const hiner_cube *cube)
 {

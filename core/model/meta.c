@@ -8,7 +8,7 @@
 
 #include "../codec/codec.h"
 #include "cnumeric.h"
-#include "model.h"
+#include "meta.h"
 
 /* Longest string a reader accepts inside a record (a CRS WKT is a few KB). */
 #define MAX_STR ((size_t)1 << 24)

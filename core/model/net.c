@@ -6,7 +6,7 @@
  */
 #include <math.h>
 
-#include "model.h"
+#include "net.h"
 
 static void add_tensor(hn_net *net, const char *name, int is_enc, size_t fan_in, int ndim,
                        uint32_t d0, uint32_t d1, uint32_t d2, uint32_t d3)

@@ -6,7 +6,7 @@
 #include <math.h>
 
 #include "../codec/quant.h"
-#include "model.h"
+#include "plan.h"
 
 static int kernel_of_stage(int i, int max_kernel)
 {

@@ -10,6 +10,7 @@
 
 #include "../codec/quant.h"
 #include "model.h"
+#include "train.h"
 
 typedef struct trainer {
     hiner_model *m;
