@@ -1,8 +1,8 @@
 /*
- * test_textmask.c - the metadata text coder and the validity-mask coder: exact round trips
- * on realistic GDAL metadata (per-band records, column layout, WKT) and NoData masks, the
- * sizes they reach, that decoding stops exactly at the end of its data, and that truncated,
- * bit-flipped or oversized streams fail cleanly (run under ASan in CI).
+ * test_text.c - the metadata text coder: exact round trips on realistic GDAL metadata
+ * (per-band records, column layout, WKT), the sizes they reach, that decoding stops exactly
+ * at the end of its data, and that truncated, bit-flipped or oversized streams fail cleanly
+ * (run under ASan in CI). The validity-mask coder has test_mask.c.
  */
 #include <stdarg.h>
 #include <string.h>
@@ -210,43 +210,58 @@ static size_t text_rt(const char *what, const uint8_t *data, size_t n)
     return coded;
 }
 
-static void test_text(void)
+/* Realistic metadata of the 224-band sensor: each key's values for all bands as the
+ * container lays them out (one column per key, NUL-separated), and the same as rows. */
+typedef struct text_samples {
+    sbuf col_wl, col_fw, col_units, col_bbl, col_desc, rows;
+} text_samples;
+
+static void text_samples_make(hn_rng *r, text_samples *ts)
 {
-    hn_rng r;
-    hn_rng_seed(&r, 42);
     double wl[NB], fw[NB];
     int bbl[NB];
-    sensor(&r, wl, fw, bbl);
+    sensor(r, wl, fw, bbl);
     char t[64];
-
-    CHECK(text_rt("empty", (const uint8_t *)"", 0) == 1);
-    CHECK(text_rt("one byte", (const uint8_t *)"x", 1) <= 7);
-
-    /* the container's layout: one key's values for all bands, NUL-separated */
-    sbuf col_wl = {0}, col_fw = {0}, col_units = {0}, col_bbl = {0}, col_desc = {0};
-    sbuf rows = {0};
+    memset(ts, 0, sizeof *ts);
     for (int i = 0; i < NB; i++) {
         fmt_trim(t, sizeof t, wl[i], 2);
-        sb_rec(&col_wl, "%s", t);
-        sb_rec(&col_desc, "band %d (%s Nanometers)", i + 1, t);
-        sb_rec(&rows, "wavelength=%s", t);
+        sb_rec(&ts->col_wl, "%s", t);
+        sb_rec(&ts->col_desc, "band %d (%s Nanometers)", i + 1, t);
+        sb_rec(&ts->rows, "wavelength=%s", t);
         fmt_trim(t, sizeof t, fw[i], 4);
-        sb_rec(&col_fw, "%s", t);
-        sb_rec(&rows, "fwhm=%s", t);
-        sb_rec(&col_units, "Nanometers");
-        sb_rec(&rows, "wavelength_units=Nanometers");
-        sb_rec(&col_bbl, "%d", bbl[i]);
-        sb_rec(&rows, "bbl=%d", bbl[i]);
-        sb_rec(&rows, "band %d (%s Nanometers)", i + 1, t);
+        sb_rec(&ts->col_fw, "%s", t);
+        sb_rec(&ts->rows, "fwhm=%s", t);
+        sb_rec(&ts->col_units, "Nanometers");
+        sb_rec(&ts->rows, "wavelength_units=Nanometers");
+        sb_rec(&ts->col_bbl, "%d", bbl[i]);
+        sb_rec(&ts->rows, "bbl=%d", bbl[i]);
+        sb_rec(&ts->rows, "band %d (%s Nanometers)", i + 1, t);
     }
-    size_t z_wl = text_rt("column: 224 wavelengths", col_wl.p, col_wl.n);
-    CHECK_MSG(z_wl * 100 < col_wl.n * 40, "wavelengths %zu of %zu", z_wl, col_wl.n);
-    text_rt("column: 224 fwhm", col_fw.p, col_fw.n);
-    size_t z_units = text_rt("column: 224 x \"Nanometers\"", col_units.p, col_units.n);
+}
+
+static void text_samples_free(text_samples *ts)
+{
+    free(ts->col_wl.p);
+    free(ts->col_fw.p);
+    free(ts->col_units.p);
+    free(ts->col_bbl.p);
+    free(ts->col_desc.p);
+    free(ts->rows.p);
+}
+
+/* exact round trips of metadata, and the sizes columns, WKT and short strings reach */
+static void test_text_metadata(const text_samples *ts)
+{
+    CHECK(text_rt("empty", (const uint8_t *)"", 0) == 1);
+    CHECK(text_rt("one byte", (const uint8_t *)"x", 1) <= 7);
+    size_t z_wl = text_rt("column: 224 wavelengths", ts->col_wl.p, ts->col_wl.n);
+    CHECK_MSG(z_wl * 100 < ts->col_wl.n * 40, "wavelengths %zu of %zu", z_wl, ts->col_wl.n);
+    text_rt("column: 224 fwhm", ts->col_fw.p, ts->col_fw.n);
+    size_t z_units = text_rt("column: 224 x \"Nanometers\"", ts->col_units.p, ts->col_units.n);
     CHECK_MSG(z_units < 2 * NB, "units %zu", z_units);
-    text_rt("column: 224 bbl", col_bbl.p, col_bbl.n);
-    text_rt("column: 224 descriptions", col_desc.p, col_desc.n);
-    text_rt("rows: 224 x 5 records", rows.p, rows.n);
+    text_rt("column: 224 bbl", ts->col_bbl.p, ts->col_bbl.n);
+    text_rt("column: 224 descriptions", ts->col_desc.p, ts->col_desc.n);
+    text_rt("rows: 224 x 5 records", ts->rows.p, ts->rows.n);
     size_t z_wkt = text_rt("WKT: WGS 84 / UTM zone 11N", (const uint8_t *)WKT, strlen(WKT));
     CHECK_MSG(z_wkt * 100 < strlen(WKT) * 50, "WKT %zu of %zu", z_wkt, strlen(WKT));
     z_wkt = text_rt("WKT: ETRS89 / LAEA Europe", (const uint8_t *)WKT_LAEA, strlen(WKT_LAEA));
@@ -259,30 +274,36 @@ static void test_text(void)
                             "Area",
                             "Micrometers",
                             "ang20230614t184207_rfl_v2b1 (orthocorrected, 5.1 m GSD)"};
+    char t[64];
     for (size_t i = 0; i < sizeof shorts / sizeof *shorts; i++) {
         snprintf(t, sizeof t, "short \"%.24s\"", shorts[i]);
         size_t z = text_rt(t, (const uint8_t *)shorts[i], strlen(shorts[i]));
         CHECK(z <= strlen(shorts[i]) + 7);
     }
+}
 
-    /* incompressible data must not expand by more than ~1 % */
+/* incompressible data must not expand by more than ~1 %; long runs and every byte value */
+static void test_text_incompressible(hn_rng *r)
+{
     size_t nr = 100000;
     uint8_t *rnd = malloc(nr);
-    for (size_t i = 0; i < nr; i++) rnd[i] = (uint8_t)hn_rng_next(&r);
+    for (size_t i = 0; i < nr; i++) rnd[i] = (uint8_t)hn_rng_next(r);
     size_t z_rnd = text_rt("100 KB random bytes", rnd, nr);
     CHECK_MSG(z_rnd <= nr + nr / 100, "random %zu", z_rnd);
-    /* long runs and every byte value */
     uint8_t *run = calloc(20000, 1);
     for (size_t i = 10000; i < 20000; i++) run[i] = (uint8_t)i;
     text_rt("10 KB zeros + 10 KB ramp", run, 20000);
+    free(rnd);
+    free(run);
+}
 
-    printf("text total %zu -> %zu bytes\n", text_total_in, text_total_out);
-
-    /* ---- robustness ---- */
+/* every truncation of a stream fails, with nothing returned; the count of failures */
+static size_t test_text_truncations(const sbuf *data)
+{
     hn_buf b;
     hn_buf_init(&b);
-    CHECK(hn_text_encode(&b, col_desc.p, 300) == HINER_OK);
-    size_t ok = 0, fails = 0;
+    CHECK(hn_text_encode(&b, data->p, 300) == HINER_OK);
+    size_t fails = 0;
     for (size_t cut = 0; cut < b.n; cut++) {
         /* a copy of exactly `cut` bytes so ASan sees any read past it */
         uint8_t *cp = malloc(cut ? cut : 1);
@@ -299,13 +320,21 @@ static void test_text(void)
         free(cp);
     }
     hn_buf_free(&b);
+    return fails;
+}
 
+/* random bit flips: a clean failure with nothing returned, or a terminated text within
+ * max_n that stayed inside its input */
+static void test_text_bit_flips(hn_rng *r, const sbuf *data, size_t fails)
+{
+    hn_buf b;
     hn_buf_init(&b);
-    CHECK(hn_text_encode(&b, rows.p, 500) == HINER_OK);
+    CHECK(hn_text_encode(&b, data->p, 500) == HINER_OK);
+    size_t ok = 0;
     uint8_t *cp = malloc(b.n);
     for (int it = 0; it < 2000; it++) {
         memcpy(cp, b.p, b.n);
-        size_t bit = hn_rng_below(&r, (uint32_t)(b.n * 8));
+        size_t bit = hn_rng_below(r, (uint32_t)(b.n * 8));
         cp[bit / 8] ^= (uint8_t)(1u << (bit % 8));
         hn_rd rd;
         hn_rd_init(&rd, cp, b.n);
@@ -322,10 +351,15 @@ static void test_text(void)
         hn_free(out);
     }
     free(cp);
-    printf("text robustness: %zu clean failures, %zu decodes of flipped streams\n", fails, ok);
-
-    /* a declared length over max_n fails before allocating */
     hn_buf_free(&b);
+    printf("text robustness: %zu clean failures, %zu decodes of flipped streams\n", fails, ok);
+}
+
+/* a declared length over max_n fails before allocating; so does one more than the input
+ * could ever decode to */
+static void test_text_declared_lengths(void)
+{
+    hn_buf b;
     hn_buf_init(&b);
     hn_buf_uvar(&b, (uint64_t)1 << 60);
     hn_buf_u32(&b, 0);
@@ -349,194 +383,39 @@ static void test_text(void)
     hn_rd_init(&rd, b.p, b.n);
     CHECK(hn_text_decode(&rd, &out, &m, SIZE_MAX) == HINER_E_TRUNCATED && out == NULL);
     hn_buf_free(&b);
+}
 
-    /* the same input always gives the same bytes */
-    hn_buf b2;
+/* the same input always gives the same bytes */
+static void test_text_deterministic(const sbuf *data)
+{
+    hn_buf b, b2;
     hn_buf_init(&b);
     hn_buf_init(&b2);
-    CHECK(hn_text_encode(&b, col_wl.p, col_wl.n) == HINER_OK);
-    CHECK(hn_text_encode(&b2, col_wl.p, col_wl.n) == HINER_OK);
+    CHECK(hn_text_encode(&b, data->p, data->n) == HINER_OK);
+    CHECK(hn_text_encode(&b2, data->p, data->n) == HINER_OK);
     CHECK(b.n == b2.n && memcmp(b.p, b2.p, b.n) == 0);
     hn_buf_free(&b);
     hn_buf_free(&b2);
-
-    free(rnd);
-    free(run);
-    free(col_wl.p);
-    free(col_fw.p);
-    free(col_units.p);
-    free(col_bbl.p);
-    free(col_desc.p);
-    free(rows.p);
 }
 
-/* ---- masks ---- */
-
-static size_t mask_rt(const char *what, const uint8_t *mask, size_t W, size_t H, size_t C)
-{
-    hn_buf b;
-    hn_buf_init(&b);
-    hiner_status st = hn_mask_encode(&b, mask, W, H, C);
-    CHECK_MSG(st == HINER_OK, "%s: encode %d", what, st);
-    size_t coded = b.n;
-    hn_buf_u8(&b, 0x5A);
-    size_t total = W * H * C;
-    uint8_t *dec = malloc(total ? total : 1);
-    memset(dec, 0xEE, total);
-    hn_rd rd;
-    hn_rd_init(&rd, b.p, b.n);
-    st = hn_mask_decode(&rd, dec, W, H, C);
-    CHECK_MSG(st == HINER_OK, "%s: decode %d", what, st);
-    size_t bad = 0;
-    for (size_t i = 0; i < total; i++) bad += dec[i] != (mask[i] != 0);
-    CHECK_MSG(bad == 0, "%s: %zu pixels differ", what, bad);
-    CHECK_MSG(rd.p == b.p + coded && hn_rd_u8(&rd) == 0x5A, "%s: stopped at %td of %zu", what,
-              rd.p - b.p, coded);
-    printf("mask %-40s %4zux%-4zux%-3zu -> %6zu bytes (%.4f bits/pixel)\n", what, W, H, C, coded,
-           total ? 8.0 * coded / total : 0.0);
-    free(dec);
-    hn_buf_free(&b);
-    return coded;
-}
-
-/* A scene footprint: valid inside a rotated, wobbly swath, NoData outside and in two
- * cloud-shadow holes: about 40 % invalid. */
-static void footprint(uint8_t *m, size_t W, size_t H)
-{
-    for (size_t y = 0; y < H; y++)
-        for (size_t x = 0; x < W; x++) {
-            double u = (double)x / W - 0.5, v = (double)y / H - 0.5;
-            double a = 0.8 * u + 0.6 * v, bb = -0.6 * u + 0.8 * v;
-            int in = fabs(a + 0.03 * sin(14 * bb)) < 0.33 && fabs(bb) < 0.46;
-            double h1 = (u - 0.1) * (u - 0.1) + (v + 0.15) * (v + 0.15);
-            double h2 = (u + 0.05) * (u + 0.05) + (v - 0.2) * (v - 0.2);
-            if (h1 < 0.006 || h2 < 0.003) in = 0;
-            m[y * W + x] = in ? (uint8_t)(1 + (x * 7 + y) % 200) : 0; /* any nonzero is valid */
-        }
-}
-
-static void test_mask(void)
+static void test_text(void)
 {
     hn_rng r;
-    hn_rng_seed(&r, 7);
-
-    uint8_t one = 1, zero = 0;
-    mask_rt("1x1x1 valid", &one, 1, 1, 1);
-    mask_rt("1x1x1 invalid", &zero, 1, 1, 1);
-    CHECK(mask_rt("empty (W=0)", &one, 0, 5, 3) == 0);
-
-    size_t W = 256, H = 192, C = NB, plane = W * H;
-    uint8_t *m = malloc(plane * C);
-    memset(m, 1, plane * C);
-    CHECK(mask_rt("all valid", m, W, H, C) <= 16);
-    memset(m, 0, plane * C);
-    CHECK(mask_rt("all invalid", m, W, H, C) <= 16);
-
-    footprint(m, W, H);
-    size_t invalid = 0;
-    for (size_t i = 0; i < plane; i++) invalid += m[i] == 0;
-    size_t z1 = mask_rt("footprint, 1 band", m, W, H, 1);
-    for (size_t c = 1; c < C; c++) memcpy(m + c * plane, m, plane);
-    size_t zc = mask_rt("footprint, same in all bands", m, W, H, C);
-    printf("     (footprint %.1f %% invalid; %zu more bytes for %zu more bands)\n",
-           100.0 * invalid / plane, zc - z1, C - 1);
-    CHECK(zc <= z1 + 8);
-
-    /* NoData appearing after some all-valid bands costs about what it costs in band 0 */
-    memset(m, 1, 4 * plane);
-    for (size_t c = 4; c < 8; c++) footprint(m + c * plane, W, H);
-    size_t z4 = mask_rt("4 valid bands, then the footprint", m, W, H, 8);
-    CHECK(z4 <= z1 + 8);
-
-    /* band-varying: the swath edge shifts with wavelength (keystone) and a few bands have
-     * extra dead detector columns */
-    for (size_t c = 0; c < 32; c++) {
-        uint8_t *p = m + c * plane;
-        footprint(p, W, H);
-        size_t shift = c / 6;
-        for (size_t y = 0; y < H; y++) {
-            memmove(p + y * W + shift, p + y * W, W - shift);
-            memset(p + y * W, 0, shift);
-            if (c % 9 == 4) p[y * W + 100 + c] = 0;
-        }
-    }
-    mask_rt("footprint, varying over 32 bands", m, W, H, 32);
-
-    /* isolated NaN pixels over the footprint */
-    footprint(m, W, H);
-    for (int i = 0; i < 300; i++) m[hn_rng_below(&r, (uint32_t)plane)] = 0;
-    for (size_t c = 1; c < 8; c++) {
-        memcpy(m + c * plane, m, plane);
-        for (int i = 0; i < 40; i++) m[c * plane + hn_rng_below(&r, (uint32_t)plane)] = 0;
-    }
-    mask_rt("footprint + random NaN pixels, 8 bands", m, W, H, 8);
-
-    /* random masks of several densities and odd shapes */
-    const double dens[] = {0.5, 0.02, 0.98};
-    size_t dims[][3] = {{1, 1, 7}, {13, 1, 2}, {1, 17, 3}, {37, 23, 4}, {64, 64, 2}};
-    for (size_t d = 0; d < 3; d++)
-        for (size_t k = 0; k < sizeof dims / sizeof *dims; k++) {
-            size_t n = dims[k][0] * dims[k][1] * dims[k][2];
-            for (size_t i = 0; i < n; i++) m[i] = hn_rng_uniform(&r) < dens[d];
-            char t[64];
-            snprintf(t, sizeof t, "random, %.0f %% valid", 100 * dens[d]);
-            mask_rt(t, m, dims[k][0], dims[k][1], dims[k][2]);
-        }
-
-    /* ---- robustness ---- */
-    size_t rw = 40, rh = 30, rc = 3, rn = rw * rh * rc;
-    footprint(m, rw, rh);
-    for (size_t i = 0; i < rn; i++)
-        if (i >= rw * rh) m[i] = hn_rng_uniform(&r) < 0.7;
-    hn_buf b;
-    hn_buf_init(&b);
-    CHECK(hn_mask_encode(&b, m, rw, rh, rc) == HINER_OK);
-    uint8_t *dec = malloc(rn);
-    size_t fails = 0, ok = 0;
-    for (size_t cut = 0; cut < b.n; cut++) {
-        uint8_t *cp = malloc(cut ? cut : 1);
-        memcpy(cp, b.p, cut);
-        hn_rd rd;
-        hn_rd_init(&rd, cp, cut);
-        hiner_status st = hn_mask_decode(&rd, dec, rw, rh, rc);
-        CHECK_MSG(st != HINER_OK, "mask truncated to %zu decoded", cut);
-        fails += st != HINER_OK;
-        free(cp);
-    }
-    uint8_t *cp = malloc(b.n);
-    for (int it = 0; it < 2000; it++) {
-        memcpy(cp, b.p, b.n);
-        size_t bit = hn_rng_below(&r, (uint32_t)(b.n * 8));
-        cp[bit / 8] ^= (uint8_t)(1u << (bit % 8));
-        hn_rd rd;
-        hn_rd_init(&rd, cp, b.n);
-        hiner_status st = hn_mask_decode(&rd, dec, rw, rh, rc);
-        if (st == HINER_OK) {
-            ok++;
-            for (size_t i = 0; i < rn; i++) CHECK(dec[i] <= 1);
-            CHECK(rd.p <= rd.end);
-        } else {
-            fails++;
-        }
-    }
-    printf("mask robustness: %zu clean failures, %zu decodes of flipped streams\n", fails, ok);
-    free(cp);
-    hn_buf_free(&b);
-
-    /* sizes whose product overflows are refused */
-    hn_buf_init(&b);
-    CHECK(hn_mask_encode(&b, m, SIZE_MAX / 2, 3, 1) != HINER_OK);
-    hn_buf_free(&b);
-    hn_rd rd;
-    hn_rd_init(&rd, m, 16);
-    CHECK(hn_mask_decode(&rd, dec, (size_t)1 << 40, (size_t)1 << 30, 2) != HINER_OK);
-    free(dec);
-    free(m);
+    hn_rng_seed(&r, 42);
+    text_samples ts;
+    text_samples_make(&r, &ts);
+    test_text_metadata(&ts);
+    test_text_incompressible(&r);
+    printf("text total %zu -> %zu bytes\n", text_total_in, text_total_out);
+    size_t fails = test_text_truncations(&ts.col_desc);
+    test_text_bit_flips(&r, &ts.rows, fails);
+    test_text_declared_lengths();
+    test_text_deterministic(&ts.col_wl);
+    text_samples_free(&ts);
 }
 
 int main(void)
 {
     test_text();
-    test_mask();
     return check_exit();
 }
