@@ -8,8 +8,8 @@
 #include "assemble.h"
 #include "cnumeric.h"
 
-void hn_training_text(char *s, size_t n, const hiner_params *p, int epochs, int qat,
-                      double pf, double pq, int method)
+void hn_training_text(char *s, size_t n, const hiner_params *p, int epochs, int qat, double pf,
+                      double pq, int method)
 {
     c_numeric cn; /* "lr=0.001", not "lr=0,001", under a decimal-comma locale */
     c_numeric_begin(&cn);
@@ -17,9 +17,9 @@ void hn_training_text(char *s, size_t n, const hiner_params *p, int epochs, int 
              "library=%s\nepochs=%d\nlr=%g\nwarmup=%g\nloss=%g*L1+%g*CAM+%g*MSE\nseed=%llu\n"
              "threads=%d\nqat_epochs=%d\ntrain_psnr=%6.2f\npsnr_quantized=%6.2f\n"
              "entropy=%s\n",
-             hiner_version_string(), epochs, (double)p->lr, (double)p->warmup,
-             (double)p->w_l1, (double)p->w_cam, (double)p->w_l2, (unsigned long long)p->seed,
-             p->threads, qat, pf, pq, method == HN_ENTROPY_HUFFMAN ? "huffman" : "arith");
+             hiner_version_string(), epochs, (double)p->lr, (double)p->warmup, (double)p->w_l1,
+             (double)p->w_cam, (double)p->w_l2, (unsigned long long)p->seed, p->threads, qat, pf,
+             pq, method == HN_ENTROPY_HUFFMAN ? "huffman" : "arith");
     c_numeric_end(&cn);
 }
 
@@ -40,8 +40,7 @@ static int meta_has_records(const hiner_meta *m, uint32_t C)
     if (!m) return 0;
     if (m->n_items) return 1;
     for (uint32_t k = 0; k < C; k++) {
-        if (m->band_descriptions && m->band_descriptions[k] && m->band_descriptions[k][0])
-            return 1;
+        if (m->band_descriptions && m->band_descriptions[k] && m->band_descriptions[k][0]) return 1;
         if (m->color_interp && m->color_interp[k]) return 1;
     }
     return 0;
@@ -101,9 +100,11 @@ void hn_assemble(hn_buf *out, const hn_fixed *f, const hn_buf *deco, const hn_bu
     memset(bits, 0, sizeof *bits);
     bits->total = out->n;
     bits->decoder = f->arch.n + deco->n;
-    if (store_encoder) bits->encoder = rest->n;
-    else bits->embeddings = rest->n;
-    bits->metadata = f->band.n + f->mask.n + f->wave.n + f->geo.n + f->meta.n +
-                     (f->no_trng ? 0 : f->trng.n);
+    if (store_encoder)
+        bits->encoder = rest->n;
+    else
+        bits->embeddings = rest->n;
+    bits->metadata =
+        f->band.n + f->mask.n + f->wave.n + f->geo.n + f->meta.n + (f->no_trng ? 0 : f->trng.n);
     bits->header = bits->total - bits->decoder - bits->encoder - bits->embeddings - bits->metadata;
 }

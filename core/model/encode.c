@@ -55,21 +55,21 @@ fail:
 typedef struct hn_encoder {
     const hiner_params *p;
     hn_log lg;
-    hn_data d;               /* the normalised cube */
-    hn_fixed f;              /* the file's parts that do not depend on the weights */
+    hn_data d;  /* the normalised cube */
+    hn_fixed f; /* the file's parts that do not depend on the weights */
     hiner_plan plan;
     hiner_model *m;
     float *sens, *sens_embed; /* per weight of the net and per value of the embedding table */
-    hn_qset q;               /* the stored tensors */
+    hn_qset q;                /* the stored tensors */
     hn_train_cfg cfg;
     hiner_train_report tr;
-    char trng[512];          /* the training record's text */
-    double samples;          /* W * H * C */
-    int paper;               /* sized by model_bytes, stored at quant_bits: no rate fit */
-    int epochs, qat;         /* epochs of training and of fine-tuning */
-    uint64_t target;         /* the file's size target in bytes (0 when paper) */
-    uint64_t fixed;          /* bytes of the file but for the stored tensors' payloads */
-    uint64_t total;          /* the file's size at the widths chosen */
+    char trng[512];  /* the training record's text */
+    double samples;  /* W * H * C */
+    int paper;       /* sized by model_bytes, stored at quant_bits: no rate fit */
+    int epochs, qat; /* epochs of training and of fine-tuning */
+    uint64_t target; /* the file's size target in bytes (0 when paper) */
+    uint64_t fixed;  /* bytes of the file but for the stored tensors' payloads */
+    uint64_t total;  /* the file's size at the widths chosen */
     double psnr_float, psnr_q;
     hiner_bits bits;
 } hn_encoder;
@@ -89,7 +89,8 @@ static hiner_status stage_read(hn_encoder *e, const hiner_cube *cube, const hine
                      HN_ENTROPY_ARITH);
     hiner_status st = hn_fixed_build(&e->f, &e->d, meta);
     if (st == HINER_E_LIMIT)
-        hn_logf(&e->lg, 0, "the metadata is beyond what a reader accepts (64 MiB of text per "
+        hn_logf(&e->lg, 0,
+                "the metadata is beyond what a reader accepts (64 MiB of text per "
                 "record, 128 MiB once expanded: docs/format.md); nothing was trained or written");
     HN_FORWARD(st);
     return hn_pl_text(&e->f.trng, e->trng);
@@ -118,18 +119,20 @@ static hiner_status plan_for_target(hn_encoder *e)
     const uint32_t W = e->d.W, H = e->d.H, C = e->d.C;
     const uint64_t target = e->target;
     if (target <= e->fixed) {
-        hn_logf(&e->lg, 0, "the metadata alone takes %llu bytes (%.4f bpppb): a target of %llu "
-                "bytes (%.4f bpppb) cannot hold a network", (unsigned long long)e->fixed,
-                e->fixed * 8.0 / e->samples, (unsigned long long)target,
-                target * 8.0 / e->samples);
+        hn_logf(&e->lg, 0,
+                "the metadata alone takes %llu bytes (%.4f bpppb): a target of %llu "
+                "bytes (%.4f bpppb) cannot hold a network",
+                (unsigned long long)e->fixed, e->fixed * 8.0 / e->samples,
+                (unsigned long long)target, target * 8.0 / e->samples);
         HN_CHECK(1, HINER_E_BUDGET);
     }
     hiner_status st = hn_plan_for_rate(p, W, H, C, (double)(target - e->fixed), &e->plan, &e->lg);
     const uint64_t trng_bytes = HN_CHUNK_OVERHEAD + e->f.trng.n;
     if (st == HINER_E_BUDGET && target > e->fixed - trng_bytes &&
-        hn_plan_for_rate(p, W, H, C, (double)(target - (e->fixed - trng_bytes)), &e->plan,
-                         NULL) == HINER_OK) {
-        hn_logf(&e->lg, 2, "the informative training record (%llu bytes) is left out: the "
+        hn_plan_for_rate(p, W, H, C, (double)(target - (e->fixed - trng_bytes)), &e->plan, NULL) ==
+            HINER_OK) {
+        hn_logf(&e->lg, 2,
+                "the informative training record (%llu bytes) is left out: the "
                 "smallest network fits %.4f bpppb only without it",
                 (unsigned long long)trng_bytes, target * 8.0 / e->samples);
         e->f.no_trng = 1;
@@ -215,8 +218,8 @@ static hiner_status fit_or_measure(hn_encoder *e, int keep)
      * fills the target to the byte, leaves it this much room. */
     const uint64_t trng_slack = e->f.no_trng ? 0 : 16;
     if (!e->paper)
-        return hn_rate_fit(&e->q, e->p->entropy, e->fixed + trng_slack, e->target, keep,
-                           &e->total, &e->lg);
+        return hn_rate_fit(&e->q, e->p->entropy, e->fixed + trng_slack, e->target, keep, &e->total,
+                           &e->lg);
     HN_FORWARD(hn_qset_measure(&e->q, e->p->entropy, &e->total));
     e->total += e->fixed;
     return HINER_OK;
@@ -303,8 +306,8 @@ static hiner_status stage_restore(hn_encoder *e)
 static hiner_status stage_assemble(hn_encoder *e, hn_buf *file)
 {
     if (!e->f.no_trng) {
-        hn_training_text(e->trng, sizeof e->trng, e->p, e->epochs, e->qat, e->psnr_float,
-                         e->psnr_q, e->q.method);
+        hn_training_text(e->trng, sizeof e->trng, e->p, e->epochs, e->qat, e->psnr_float, e->psnr_q,
+                         e->q.method);
         hn_buf_free(&e->f.trng);
         HN_FORWARD(hn_pl_text(&e->f.trng, e->trng));
     }
@@ -336,8 +339,8 @@ static void fill_report(const hn_encoder *e, const hn_buf *file, hiner_encode_re
     }
 }
 
-hiner_status hn_encode_to_buf(const hiner_cube *cube, const hiner_meta *meta,
-                              const hiner_params *p, hn_buf *file, hiner_encode_report *rep)
+hiner_status hn_encode_to_buf(const hiner_cube *cube, const hiner_meta *meta, const hiner_params *p,
+                              hn_buf *file, hiner_encode_report *rep)
 {
     HN_CHECK(!cube || !p, HINER_E_INVALID_ARG);
     HN_FORWARD(hiner_params_validate(p));
@@ -381,9 +384,8 @@ hiner_status hiner_encode(const hiner_cube *cube, const hiner_meta *meta, const 
     return st;
 }
 
-hiner_status hiner_encode_mem(const hiner_cube *cube, const hiner_meta *meta,
-                              const hiner_params *p, void **out, size_t *size,
-                              hiner_encode_report *report)
+hiner_status hiner_encode_mem(const hiner_cube *cube, const hiner_meta *meta, const hiner_params *p,
+                              void **out, size_t *size, hiner_encode_report *report)
 {
     HN_CHECK(!out || !size, HINER_E_INVALID_ARG);
     *out = NULL;

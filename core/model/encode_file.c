@@ -10,8 +10,7 @@
 #include "encode.h"
 
 hiner_status hiner_encode_file(const hiner_cube *cube, const hiner_meta *meta,
-                               const hiner_params *p, const char *path,
-                               hiner_encode_report *report)
+                               const hiner_params *p, const char *path, hiner_encode_report *report)
 {
     HN_CHECK(!path || !path[0], HINER_E_INVALID_ARG);
     hn_buf file;

@@ -48,8 +48,8 @@ hiner_status hn_qset_measure(hn_qset *q, int method, uint64_t *bytes)
 {
     for (int t = 0; t < q->nt; t++) {
         hn_qtensor_free(&q->qt[t]);
-        HN_FORWARD(hn_quantize(&q->qt[t], q->src[t], q->rows[t], q->cols[t], q->bits[t],
-                               q->mode[t], NULL));
+        HN_FORWARD(hn_quantize(&q->qt[t], q->src[t], q->rows[t], q->cols[t], q->bits[t], q->mode[t],
+                               NULL));
     }
     int methods[2] = {HN_ENTROPY_HUFFMAN, HN_ENTROPY_ARITH}, nm = 2;
     if (method) {
@@ -109,8 +109,8 @@ static hiner_status qset_tables(hn_qset *q, int method)
     for (int t = 0; t < q->nt; t++) {
         const size_t n = q->rows[t] * q->cols[t];
         for (int bits = HN_QB_LO; bits <= HN_QB_HI; bits++) {
-            HN_GOTO_FWD(hn_quantize(&qt, q->src[t], q->rows[t], q->cols[t], bits, q->mode[t],
-                                    NULL));
+            HN_GOTO_FWD(
+                hn_quantize(&qt, q->src[t], q->rows[t], q->cols[t], bits, q->mode[t], NULL));
             hn_dequantize(w, &qt);
             double d = 0;
             for (size_t i = 0; i < n; i++) {
@@ -174,8 +174,10 @@ hiner_status hn_rate_fit(hn_qset *q, int method, uint64_t fixed, uint64_t target
         double lo = 1e-30, hi = 1e30; /* lam: lo is too small (too large a file), hi fits */
         for (int i = 0; i < 200 && hi / lo > 1.001; i++) {
             const double mid = sqrt(lo * hi);
-            if (bits_for_lambda(q, mid) > room) lo = mid;
-            else hi = mid;
+            if (bits_for_lambda(q, mid) > room)
+                lo = mid;
+            else
+                hi = mid;
         }
         bits_for_lambda(q, hi);
     }

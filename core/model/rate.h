@@ -15,16 +15,16 @@
 typedef struct hn_qset {
     int nt;
     const float *src[HN_MAX_TENSORS];
-    float *dst[HN_MAX_TENSORS];    /* where the restored values go */
+    float *dst[HN_MAX_TENSORS]; /* where the restored values go */
     size_t rows[HN_MAX_TENSORS], cols[HN_MAX_TENSORS];
     int net_index[HN_MAX_TENSORS]; /* tensor of the net, -1 for the embedding table */
     int bits[HN_MAX_TENSORS];
-    int mode[HN_MAX_TENSORS];      /* quantization mode, -1: chosen at each measure */
+    int mode[HN_MAX_TENSORS]; /* quantization mode, -1: chosen at each measure */
     hn_qtensor qt[HN_MAX_TENSORS];
-    int n_dec;                     /* the first n_dec tensors go to DECO */
-    hn_buf deco, rest;             /* payloads at the last measure */
+    int n_dec;         /* the first n_dec tensors go to DECO */
+    hn_buf deco, rest; /* payloads at the last measure */
     int method;
-    uint64_t size_of[3];           /* bytes under each method at the last measure (0: not tried) */
+    uint64_t size_of[3]; /* bytes under each method at the last measure (0: not tried) */
     const float *sens[HN_MAX_TENSORS]; /* each weight's sensitivity (hn_sensitivity), or NULL */
     /* per tensor and bit width: sensitivity-weighted squared error, bytes coded alone */
     double D[HN_MAX_TENSORS][HN_QB_HI + 1], R[HN_MAX_TENSORS][HN_QB_HI + 1];
