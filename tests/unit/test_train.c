@@ -76,9 +76,7 @@ static int at_floor(const hiner_plan *pl)
 }
 
 /* The size rule lowers the width floor until a network fits, and prefers a floor that
- * keeps the taper: a 100 x 80 x 162 cube at 0.2 bpppb got 13,11,10,10,10 (three layers
- * raised to the floor of 10, 42.04 dB on hydice_urban_162), then 16,13,11,9,8 (42.42 dB);
- * sized for 6 bits per weight since, 18,15,12,10,10. */
+ * keeps the taper: at most one layer raised to it (unless the floor is 6 or less). */
 static void test_plan_widths(void)
 {
     static const struct { unsigned w, h, c; double r; } cases[] = {
@@ -102,27 +100,32 @@ static void test_plan_widths(void)
               cases[i].r * cases[i].w * cases[i].h * cases[i].c / 8.0);
         for (int k = 1; k <= pl.n_stages; k++) CHECK(pl.widths[k] <= pl.widths[k - 1]);
     }
-    /* compute-bound: 150 x 150 x 188 at 0.4 bpppb would train 207k weights for 145
-     * automatic epochs; the rule sizes fewer weights at more bits to train >= 200 epochs
-     * (55.02 -> 55.54 dB on abu_beach1_188). Explicit epochs keep the byte-sized network. */
-    {
-        hiner_params p;
-        hiner_params_init(&p, HINER_ABI_VERSION);
-        p.bpppb = 0.4;
-        hiner_plan a, b;
-        CHECK(hiner_plan_compute(&p, 150, 150, 188, &a) == HINER_OK);
-        p.epochs = 145;
-        CHECK(hiner_plan_compute(&p, 150, 150, 188, &b) == HINER_OK);
-        printf("150x150x188 at 0.4 bpppb: %llu decoder weights, %d epochs (automatic); %llu "
-               "with epochs given\n", (unsigned long long)a.decoder_params, a.epochs,
-               (unsigned long long)b.decoder_params);
-        CHECK(a.epochs >= 200);
-        CHECK(b.decoder_params > a.decoder_params * 1.3);
-        /* and, still below HN_EPOCHS_LARGE (320) epochs in the budget, more time to come
-         * near it (abu_beach1_188 at 0.4: 222 -> 280 epochs gave 55.54 -> 56.16 dB) */
-        CHECK(a.epochs > 280 && a.epochs <= 320);
-    }
-    /* an explicit floor is kept even where it flattens the layout */
+}
+
+/* Compute-bound: at 0.4 bpppb on 150 x 150 x 188 the byte-sized network would train for 145
+ * automatic epochs; the rule sizes fewer weights at more bits to train >= 200 epochs, and,
+ * below HN_EPOCHS_LARGE (320), leaves time to come near it. Explicit epochs keep the
+ * byte-sized network. */
+static void test_plan_compute_bound(void)
+{
+    hiner_params p;
+    hiner_params_init(&p, HINER_ABI_VERSION);
+    p.bpppb = 0.4;
+    hiner_plan a, b;
+    CHECK(hiner_plan_compute(&p, 150, 150, 188, &a) == HINER_OK);
+    p.epochs = 145;
+    CHECK(hiner_plan_compute(&p, 150, 150, 188, &b) == HINER_OK);
+    printf("150x150x188 at 0.4 bpppb: %llu decoder weights, %d epochs (automatic); %llu "
+           "with epochs given\n", (unsigned long long)a.decoder_params, a.epochs,
+           (unsigned long long)b.decoder_params);
+    CHECK(a.epochs >= 200);
+    CHECK(b.decoder_params > a.decoder_params * 1.3);
+    CHECK(a.epochs > 280 && a.epochs <= 320);
+}
+
+/* an explicit floor is kept even where it flattens the layout */
+static void test_plan_explicit_floor(void)
+{
     hiner_params p;
     hiner_params_init(&p, HINER_ABI_VERSION);
     p.bpppb = 0.2;
@@ -133,49 +136,49 @@ static void test_plan_widths(void)
     CHECK(at_floor(&pl) >= 2);
 }
 
-int main(void)
+/* The tiny cube (UInt16 with wavelengths) the training tests share. */
+static uint16_t data[C * H * W];
+static double wl[C];
+
+/* trains to a stated PSNR, and the training figure tracks the real one; the model, or NULL */
+static hiner_model *test_train_psnr(const hiner_cube *cube)
 {
-    test_plan_widths();
-
-    static uint16_t data[C * H * W];
-    double wl[C];
-    make_cube(data, wl);
-    hiner_cube cube = {0};
-    cube.width = W, cube.height = H, cube.bands = C;
-    cube.dtype = HINER_UINT16;
-    cube.data = data;
-    cube.wavelengths = wl;
-
-    /* 1. trains to a stated PSNR */
     hiner_params p = tiny_params();
     hiner_model *m = NULL;
     hiner_train_report rep;
-    CHECK(hiner_train(&cube, &p, &m, &rep) == HINER_OK && m);
-    if (!m) return check_exit();
+    CHECK(hiner_train(cube, &p, &m, &rep) == HINER_OK && m);
+    if (!m) return NULL;
     hiner_plan pl;
     hiner_model_plan(m, &pl);
-    double psnr = psnr_of(m, &cube);
+    double psnr = psnr_of(m, cube);
     printf("tiny cube %dx%dx%d: plan %ux%u strides %d stages, widths %d..%d, %llu decoder params;"
            " %d epochs in %.2f s, train PSNR %.2f dB, decoded PSNR %.2f dB\n", W, H, C,
            pl.pad_width, pl.pad_height, pl.n_stages, pl.widths[0], pl.widths[pl.n_stages],
            (unsigned long long)pl.decoder_params, rep.epochs_done, rep.seconds, rep.final_psnr,
            psnr);
     CHECK_MSG(psnr > 32.0, "PSNR %.2f dB below the 32 dB floor", psnr);
-    CHECK(fabs(rep.final_psnr - psnr) < 3.0); /* the training figure tracks the real one */
+    CHECK(fabs(rep.final_psnr - psnr) < 3.0);
+    return m;
+}
 
-    /* 2. decoded values are in the source's units and range (within the PSNR's error) */
-    float band[W * H];
+/* decoded values are in the source's units and range (within the PSNR's error); band 3
+ * decoded into band */
+static void test_decoded_units(hiner_model *m, float *band)
+{
     CHECK(hiner_model_decode_band(m, 3, band) == HINER_OK);
     double se = 0;
     for (int i = 0; i < W * H; i++) se += pow(band[i] - data[3 * W * H + i], 2);
     printf("band 3 RMSE %.1f counts (range ~8000)\n", sqrt(se / (W * H)));
     CHECK(sqrt(se / (W * H)) < 200.0);
+}
 
-    /* 3. a stored wavelength decodes exactly as its band (same embedding) */
+/* a stored wavelength decodes exactly as its band (same embedding); one mid-way between two
+ * bands is near the analytic cube there; outside the bands, HINER_E_RANGE */
+static void test_wavelengths(hiner_model *m, const float *band)
+{
     float band2[W * H];
     CHECK(hiner_model_decode_wavelength(m, wl[3], band2) == HINER_OK);
     check_close("wavelength == band", band2, band, W * H, 1e-3, 1e-6);
-    /* mid-way between two bands: compare with the analytic cube at that wavelength */
     float mid[W * H];
     static uint16_t truth[H * W];
     for (int k = 0; k < C - 1; k += 3) {
@@ -189,39 +192,49 @@ int main(void)
         }
         printf("wavelength %.0f: RMSE %.1f counts (linear between neighbours %.1f)\n", wmid,
                sqrt(e / (W * H)), sqrt(en / (W * H)));
-        /* a loose sanity bound (3 % of the ~8000-count range); issue #3 sharpens it */
+        /* a loose sanity bound: 3 % of the ~8000-count range */
         CHECK(sqrt(e / (W * H)) < 250.0);
     }
     CHECK(hiner_model_decode_wavelength(m, wl[0] - 10, mid) == HINER_E_RANGE);
     CHECK(hiner_model_decode_wavelength(m, wl[C - 1] + 10, mid) == HINER_E_RANGE);
     CHECK(hiner_model_decode_band(m, C, mid) == HINER_E_RANGE);
+}
 
-    /* 4. determinism: same seed and threads -> bit-identical; other seed -> different */
+/* same seed and threads -> bit-identical; other seed -> different; decoding twice is
+ * bit-identical */
+static void test_determinism(const hiner_cube *cube, hiner_model *m, const float *band)
+{
+    float band2[W * H];
+    hiner_params p = tiny_params();
     hiner_model *m2 = NULL, *m3 = NULL;
-    CHECK(hiner_train(&cube, &p, &m2, NULL) == HINER_OK);
+    CHECK(hiner_train(cube, &p, &m2, NULL) == HINER_OK);
     CHECK(hiner_model_decode_band(m2, 3, band2) == HINER_OK);
-    CHECK_MSG(memcmp(band, band2, sizeof band) == 0, "same seed gave a different model");
+    CHECK_MSG(memcmp(band, band2, sizeof band2) == 0, "same seed gave a different model");
     p.seed = 2;
-    CHECK(hiner_train(&cube, &p, &m3, NULL) == HINER_OK);
+    CHECK(hiner_train(cube, &p, &m3, NULL) == HINER_OK);
     CHECK(hiner_model_decode_band(m3, 3, band2) == HINER_OK);
-    CHECK_MSG(memcmp(band, band2, sizeof band) != 0, "another seed gave the same model");
-    /* decoding twice is bit-identical */
+    CHECK_MSG(memcmp(band, band2, sizeof band2) != 0, "another seed gave the same model");
     CHECK(hiner_model_decode_band(m, 3, band2) == HINER_OK);
-    CHECK(memcmp(band, band2, sizeof band) == 0);
+    CHECK(memcmp(band, band2, sizeof band2) == 0);
     hiner_model_free(m2);
     hiner_model_free(m3);
+}
 
-    /* 5. cancel: HINER_E_ABORTED, no model */
-    p = tiny_params();
+/* cancel: HINER_E_ABORTED, no model */
+static void test_cancel(const hiner_cube *cube)
+{
+    hiner_params p = tiny_params();
     int calls = 0;
     p.progress = cancel_at_half;
     p.progress_user = &calls;
     hiner_model *mc = (hiner_model *)&calls; /* must be reset to NULL */
-    CHECK(hiner_train(&cube, &p, &mc, NULL) == HINER_E_ABORTED);
+    CHECK(hiner_train(cube, &p, &mc, NULL) == HINER_E_ABORTED);
     CHECK(mc == NULL && calls > 0);
+}
 
-    /* 6. NoData: pixels equal to the NoData value are left out of the loss and come back as
-     * NoData; a huge value there would wreck the band's min-max if it were counted. */
+/* The cube with 40 pixels of each band at the NoData value 65535. */
+static hiner_cube with_nodata(hiner_cube cube)
+{
     static uint16_t holes[C * H * W];
     memcpy(holes, data, sizeof holes);
     for (int b = 0; b < C; b++)
@@ -229,22 +242,34 @@ int main(void)
     cube.data = holes;
     cube.has_nodata = 1;
     cube.nodata = 65535;
-    p = tiny_params();
+    return cube;
+}
+
+/* NoData: pixels equal to the NoData value are left out of the loss and come back as
+ * NoData; a huge value there would wreck the band's min-max if it were counted. */
+static void test_nodata(const hiner_cube *cube)
+{
+    float band2[W * H];
+    hiner_params p = tiny_params();
     hiner_model *mn = NULL;
-    CHECK(hiner_train(&cube, &p, &mn, NULL) == HINER_OK);
+    CHECK(hiner_train(cube, &p, &mn, NULL) == HINER_OK);
     if (mn) {
         CHECK(hiner_model_decode_band(mn, 3, band2) == HINER_OK);
         int nod = 0;
         for (int i = 0; i < W * H; i++) nod += band2[i] == 65535.0f;
         CHECK_MSG(nod == 40, "%d NoData pixels decoded, 40 expected", nod);
-        double pn = psnr_of(mn, &cube);
+        double pn = psnr_of(mn, cube);
         printf("with 40 NoData pixels per band: PSNR %.2f dB on the valid ones\n", pn);
         CHECK(pn > 30.0);
         hiner_model_free(mn);
     }
+}
 
-    /* 7. bad parameters are refused before any work */
-    p = tiny_params();
+/* bad parameters are refused before any work */
+static void test_bad_params(hiner_cube cube)
+{
+    hiner_model *mn = NULL;
+    hiner_params p = tiny_params();
     p.epochs = -2; /* -1 means automatic */
     CHECK(hiner_train(&cube, &p, &mn, NULL) == HINER_E_INVALID_ARG);
     p = tiny_params();
@@ -257,7 +282,30 @@ int main(void)
     cube.bands = 0;
     p = tiny_params();
     CHECK(hiner_train(&cube, &p, &mn, NULL) == HINER_E_INVALID_ARG);
+}
 
+int main(void)
+{
+    test_plan_widths();
+    test_plan_compute_bound();
+    test_plan_explicit_floor();
+
+    make_cube(data, wl);
+    hiner_cube cube = {0};
+    cube.width = W, cube.height = H, cube.bands = C;
+    cube.dtype = HINER_UINT16;
+    cube.data = data;
+    cube.wavelengths = wl;
+    hiner_model *m = test_train_psnr(&cube);
+    if (!m) return check_exit();
+    float band[W * H];
+    test_decoded_units(m, band);
+    test_wavelengths(m, band);
+    test_determinism(&cube, m, band);
+    test_cancel(&cube);
+    hiner_cube holey = with_nodata(cube);
+    test_nodata(&holey);
+    test_bad_params(holey);
     hiner_model_free(m);
     return check_exit();
 }
