@@ -25,57 +25,105 @@
 #include "ogr_spatialref.h"
 
 #include "hiner_cpp.h"
+#include "hinerdataset.h"
+#include "hinerdrivercore.h"
+#include "hineroptions.h"
 #include "hinerdrivercommon.h"
 #include "hinerwavelengths.h"
 
-extern "C" __attribute__((visibility("default"))) void GDALRegister_HINER();
 
 /************************************************************************/
-/*                            Options                                   */
+/*                     Creation options to params                       */
 /************************************************************************/
 
-static bool HINERIllegal(const char *pszKey, const char *pszValue, const char *pszWhy)
+static bool HINERFetch(CSLConstList papszOptions, const char *pszName, HINEROptionValue &oVal)
 {
-    CPLError(CE_Failure, CPLE_IllegalArg, "%s=%s is not a legal value: %s", pszKey, pszValue,
-             pszWhy);
-    return false;
+    return HINERFetchOption(papszOptions, HINER_CREATION_OPTIONS, pszName, oVal);
 }
 
-static bool HINERParseDouble(CSLConstList papszOptions, const char *pszKey, double dfMin,
-                             double dfMax, bool bMinExclusive, double *pdfOut)
+/* BPPPB or SIZE, EPOCHS, QUANT_BITS: what sizes and trains the network */
+static bool HINERParseBudgetOptions(CSLConstList papszOptions, hiner_params *psParams)
 {
-    const char *pszVal = CSLFetchNameValue(papszOptions, pszKey);
-    if (pszVal == nullptr)
-        return true;
-    char *pszEnd = nullptr;
-    const double dfVal = CPLStrtod(pszVal, &pszEnd);
-    if (pszEnd == pszVal || *pszEnd != '\0' || !std::isfinite(dfVal) ||
-        (bMinExclusive ? dfVal <= dfMin : dfVal < dfMin) || dfVal > dfMax)
+    HINEROptionValue oVal;
+    if (!HINERFetch(papszOptions, "BPPPB", oVal))
+        return false;
+    if (oVal.bSet)
+        psParams->bpppb = oVal.dfValue;
+    if (!HINERFetch(papszOptions, "SIZE", oVal))
+        return false;
+    psParams->size_bytes = oVal.bSet ? static_cast<uint64_t>(oVal.nValue) : 0;
+    if (CSLFetchNameValue(papszOptions, "SIZE") && CSLFetchNameValue(papszOptions, "BPPPB"))
     {
-        CPLString osWhy;
-        osWhy.Printf("expected a number in %s%g, %g]", bMinExclusive ? "(" : "[", dfMin, dfMax);
-        return HINERIllegal(pszKey, pszVal, osWhy);
+        CPLError(CE_Failure, CPLE_IllegalArg,
+                 "BPPPB and SIZE both set: give one size target, not two");
+        return false;
     }
-    *pdfOut = dfVal;
+    if (!HINERFetch(papszOptions, "EPOCHS", oVal))
+        return false;
+    if (oVal.bSet && !oVal.bWord)
+        psParams->epochs = static_cast<int>(oVal.nValue);
+    if (!HINERFetch(papszOptions, "QUANT_BITS", oVal))
+        return false;
+    if (oVal.bSet)
+        psParams->quant_bits = static_cast<int>(oVal.nValue);
     return true;
 }
 
-static bool HINERParseInt(CSLConstList papszOptions, const char *pszKey, GIntBig nMin,
-                          GIntBig nMax, GIntBig *pnOut)
+/* SEED, QAT_EPOCHS, LR and the loss weights */
+static bool HINERParseTrainingOptions(CSLConstList papszOptions, hiner_params *psParams)
 {
-    const char *pszVal = CSLFetchNameValue(papszOptions, pszKey);
-    if (pszVal == nullptr)
-        return true;
-    char *pszEnd = nullptr;
-    errno = 0;
-    const long long nVal = std::strtoll(pszVal, &pszEnd, 10);
-    if (pszEnd == pszVal || *pszEnd != '\0' || errno != 0 || nVal < nMin || nVal > nMax)
+    HINEROptionValue oVal;
+    if (!HINERFetch(papszOptions, "SEED", oVal))
+        return false;
+    if (oVal.bSet)
+        psParams->seed = static_cast<uint64_t>(oVal.nValue);
+    if (!HINERFetch(papszOptions, "QAT_EPOCHS", oVal))
+        return false;
+    if (oVal.bSet)
+        psParams->qat_epochs = static_cast<int>(oVal.nValue);
+    if (!HINERFetch(papszOptions, "LR", oVal))
+        return false;
+    if (oVal.bSet)
+        psParams->lr = static_cast<float>(oVal.dfValue);
+    if (!HINERFetch(papszOptions, "W_L1", oVal))
+        return false;
+    if (oVal.bSet)
+        psParams->w_l1 = static_cast<float>(oVal.dfValue);
+    if (!HINERFetch(papszOptions, "W_CAM", oVal))
+        return false;
+    if (oVal.bSet)
+        psParams->w_cam = static_cast<float>(oVal.dfValue);
+    if (psParams->w_l1 == 0 && psParams->w_cam == 0)
     {
-        CPLString osWhy;
-        osWhy.Printf("expected an integer in [" CPL_FRMT_GIB ", " CPL_FRMT_GIB "]", nMin, nMax);
-        return HINERIllegal(pszKey, pszVal, osWhy);
+        CPLError(CE_Failure, CPLE_IllegalArg,
+                 "W_L1=0 and W_CAM=0: at least one loss weight must be positive");
+        return false;
     }
-    *pnOut = nVal;
+    return true;
+}
+
+/* STRIDES, ENCODER, ENTROPY: the network's shape and what the file stores */
+static bool HINERParseLayoutOptions(CSLConstList papszOptions, hiner_params *psParams)
+{
+    HINEROptionValue oVal;
+    if (!HINERFetch(papszOptions, "STRIDES", oVal))
+        return false;
+    if (oVal.bSet)
+    {
+        psParams->n_stages = static_cast<int>(oVal.anItems.size());
+        for (size_t i = 0; i < oVal.anItems.size(); i++)
+            psParams->strides[i] = oVal.anItems[i];
+    }
+    if (!HINERFetch(papszOptions, "ENCODER", oVal))
+        return false;
+    if (oVal.bSet)
+        psParams->store_encoder = oVal.bValue ? 1 : 0;
+    if (!HINERFetch(papszOptions, "ENTROPY", oVal))
+        return false;
+    static const int anEntropy[] = {HINER_ENTROPY_DEFAULT, HINER_ENTROPY_HUFFMAN,
+                                    HINER_ENTROPY_ARITH};
+    if (oVal.bSet)
+        psParams->entropy = anEntropy[oVal.iChoice];
     return true;
 }
 
@@ -84,112 +132,21 @@ static bool HINERParseInt(CSLConstList papszOptions, const char *pszKey, GIntBig
 static bool HINERParseCreationOptions(CSLConstList papszOptions, hiner_params *psParams)
 {
     hiner_params_init(psParams, HINER_ABI_VERSION);
-    double dfVal = psParams->bpppb;
-    if (!HINERParseDouble(papszOptions, "BPPPB", 0.0, 64.0, true, &dfVal))
+    if (!HINERParseBudgetOptions(papszOptions, psParams) ||
+        !HINERParseTrainingOptions(papszOptions, psParams))
         return false;
-    psParams->bpppb = dfVal;
-    GIntBig nVal = 0;
-    if (!HINERParseInt(papszOptions, "SIZE", 1, static_cast<GIntBig>(1) << 40, &nVal))
-        return false;
-    psParams->size_bytes = static_cast<uint64_t>(nVal);
-    if (CSLFetchNameValue(papszOptions, "SIZE") && CSLFetchNameValue(papszOptions, "BPPPB"))
-    {
-        CPLError(CE_Failure, CPLE_IllegalArg,
-                 "BPPPB and SIZE both set: give one size target, not two");
-        return false;
-    }
-    const char *pszEpochs = CSLFetchNameValue(papszOptions, "EPOCHS");
-    if (pszEpochs && !EQUAL(pszEpochs, "AUTO"))
-    {
-        nVal = 0;
-        if (!HINERParseInt(papszOptions, "EPOCHS", 1, 100000, &nVal))
-            return false;
-        psParams->epochs = static_cast<int>(nVal);
-    }
-    nVal = psParams->quant_bits;
-    if (!HINERParseInt(papszOptions, "QUANT_BITS", 2, 16, &nVal))
-        return false;
-    psParams->quant_bits = static_cast<int>(nVal);
-    nVal = static_cast<GIntBig>(psParams->seed);
-    if (!HINERParseInt(papszOptions, "SEED", 0, std::numeric_limits<GIntBig>::max(), &nVal))
-        return false;
-    psParams->seed = static_cast<uint64_t>(nVal);
-    nVal = psParams->qat_epochs;
-    if (!HINERParseInt(papszOptions, "QAT_EPOCHS", 0, 100000, &nVal))
-        return false;
-    psParams->qat_epochs = static_cast<int>(nVal);
-    dfVal = psParams->lr;
-    if (!HINERParseDouble(papszOptions, "LR", 0.0, 1.0, true, &dfVal))
-        return false;
-    psParams->lr = static_cast<float>(dfVal);
-    dfVal = psParams->w_l1;
-    if (!HINERParseDouble(papszOptions, "W_L1", 0.0, 1e6, false, &dfVal))
-        return false;
-    psParams->w_l1 = static_cast<float>(dfVal);
-    dfVal = psParams->w_cam;
-    if (!HINERParseDouble(papszOptions, "W_CAM", 0.0, 1e6, false, &dfVal))
-        return false;
-    psParams->w_cam = static_cast<float>(dfVal);
-    if (psParams->w_l1 == 0 && psParams->w_cam == 0)
-    {
-        CPLError(CE_Failure, CPLE_IllegalArg,
-                 "W_L1=0 and W_CAM=0: at least one loss weight must be positive");
-        return false;
-    }
-
     /* NUM_THREADS, defaulting to GDAL_NUM_THREADS, then to every CPU */
     const char *pszThreads = CSLFetchNameValueDef(
         papszOptions, "NUM_THREADS", CPLGetConfigOption("GDAL_NUM_THREADS", "ALL_CPUS"));
-    if (EQUAL(pszThreads, "ALL_CPUS"))
-        psParams->threads = CPLGetNumCPUs();
-    else
+    if (!HINERParseThreads(HINER_CREATION_OPTIONS, pszThreads, &psParams->threads))
     {
-        char *pszEnd = nullptr;
-        const long nThreads = std::strtol(pszThreads, &pszEnd, 10);
-        if (pszEnd == pszThreads || *pszEnd != '\0' || nThreads < 1 || nThreads > 256)
-            return HINERIllegal("NUM_THREADS", pszThreads,
-                                "expected an integer in [1, 256] or ALL_CPUS");
-        psParams->threads = static_cast<int>(nThreads);
+        CPLError(CE_Failure, CPLE_IllegalArg, "NUM_THREADS=%s is not a legal value: expected %s",
+                 pszThreads,
+                 HINEROptionExpected(*HINERFindOption(HINER_CREATION_OPTIONS, "NUM_THREADS"))
+                     .c_str());
+        return false;
     }
-
-    const char *pszStrides = CSLFetchNameValue(papszOptions, "STRIDES");
-    if (pszStrides)
-    {
-        CPLStringList aosTok(CSLTokenizeString2(pszStrides, ", ", 0));
-        if (aosTok.size() < 1 || aosTok.size() > HINER_MAX_STAGES)
-            return HINERIllegal("STRIDES", pszStrides, "expected 1 to 6 comma-separated integers");
-        psParams->n_stages = aosTok.size();
-        for (int i = 0; i < aosTok.size(); i++)
-        {
-            char *pszEnd = nullptr;
-            const long nS = std::strtol(aosTok[i], &pszEnd, 10);
-            if (pszEnd == aosTok[i] || *pszEnd != '\0' || nS < 1 || nS > 8)
-                return HINERIllegal("STRIDES", pszStrides, "each stride must be in [1, 8]");
-            psParams->strides[i] = static_cast<int>(nS);
-        }
-    }
-
-    const char *pszEnc = CSLFetchNameValue(papszOptions, "ENCODER");
-    if (pszEnc)
-    {
-        if (!EQUAL(pszEnc, "YES") && !EQUAL(pszEnc, "NO") && !EQUAL(pszEnc, "ON") &&
-            !EQUAL(pszEnc, "OFF") && !EQUAL(pszEnc, "TRUE") && !EQUAL(pszEnc, "FALSE"))
-            return HINERIllegal("ENCODER", pszEnc, "expected YES or NO");
-        psParams->store_encoder = CPLTestBool(pszEnc) ? 1 : 0;
-    }
-    const char *pszEntropy = CSLFetchNameValue(papszOptions, "ENTROPY");
-    if (pszEntropy)
-    {
-        if (EQUAL(pszEntropy, "AUTO"))
-            psParams->entropy = HINER_ENTROPY_DEFAULT;
-        else if (EQUAL(pszEntropy, "HUFFMAN"))
-            psParams->entropy = HINER_ENTROPY_HUFFMAN;
-        else if (EQUAL(pszEntropy, "ARITH") || EQUAL(pszEntropy, "ARITHMETIC"))
-            psParams->entropy = HINER_ENTROPY_ARITH;
-        else
-            return HINERIllegal("ENTROPY", pszEntropy, "expected AUTO, HUFFMAN or ARITH");
-    }
-    return true;
+    return HINERParseLayoutOptions(papszOptions, psParams);
 }
 
 /************************************************************************/
@@ -377,94 +334,6 @@ static void HINERCollectMetadata(GDALDataset *poSrcDS, const HINERWavelengths &o
     oB.adfFWHM = oWL.adfFWHM;
     oB.sMeta.fwhm = oB.adfFWHM.empty() ? nullptr : oB.adfFWHM.data();
 }
-
-/************************************************************************/
-/*                            HINERDataset                              */
-/************************************************************************/
-
-class HINERRasterBand;
-
-class HINERDataset final : public GDALPamDataset
-{
-    friend class HINERRasterBand;
-
-    /* reading */
-    HINERModelPtr m_poModel{};
-    hiner_dtype m_eFileType = HINER_FLOAT32;
-    std::vector<double> m_adfBandWL{};   /* wavelength of each exposed band, or NaN */
-    bool m_bInterpolated = false;        /* bands are decoded at requested wavelengths */
-    struct CachedBand
-    {
-        int nBand;
-        std::vector<GByte> abyData;
-    };
-    std::list<CachedBand> m_oCache{};    /* most recently used first */
-    size_t m_nCacheBands = 1;
-    std::vector<int> m_anFailed{};       /* bands whose decode failed (cached failure) */
-
-    double m_adfGeoTransform[6] = {0, 1, 0, 0, 0, 1};
-    bool m_bGeoTransformValid = false;
-    OGRSpatialReference m_oSRS{};
-    std::vector<GDAL_GCP> m_asGCPs{};
-    OGRSpatialReference m_oGCPSRS{};
-
-    /* writing (Create) */
-    bool m_bWriteMode = false;
-    std::string m_osTargetFilename{};
-    std::string m_osTempFilename{};
-    VSILFILE *m_fpTemp = nullptr;
-    bool m_bTempWriteFailed = false;     /* a block did not reach the temporary file */
-    CPLStringList m_aosCreationOptions{};
-    GDALDataType m_eWriteType = GDT_Unknown;
-
-    const GByte *GetBand(int nBand);
-    void WriteOnClose();
-    static GDALDataset *OpenInternal(GDALOpenInfo *poOpenInfo);
-
-  public:
-    HINERDataset();
-    ~HINERDataset() override;
-
-    static int Identify(GDALOpenInfo *poOpenInfo);
-    static GDALDataset *Open(GDALOpenInfo *poOpenInfo);
-    static GDALDataset *CreateCopy(const char *pszFilename, GDALDataset *poSrcDS, int bStrict,
-                                   char **papszOptions, GDALProgressFunc pfnProgress,
-                                   void *pProgressData);
-    static GDALDataset *Create(const char *pszFilename, int nXSize, int nYSize, int nBands,
-                               GDALDataType eType, char **papszOptions);
-
-    CPLErr GetGeoTransform(double *padfTransform) override;
-    CPLErr SetGeoTransform(double *padfTransform) override;
-    const OGRSpatialReference *GetSpatialRef() const override;
-    CPLErr SetSpatialRef(const OGRSpatialReference *poSRS) override;
-    int GetGCPCount() override;
-    const GDAL_GCP *GetGCPs() override;
-    const OGRSpatialReference *GetGCPSpatialRef() const override;
-    CPLErr SetGCPs(int nGCPCount, const GDAL_GCP *pasGCPList,
-                   const OGRSpatialReference *poGCP_SRS) override;
-};
-
-/************************************************************************/
-/*                           HINERRasterBand                            */
-/************************************************************************/
-
-class HINERRasterBand final : public GDALPamRasterBand
-{
-    friend class HINERDataset;
-    bool m_bHasNoData = false;
-    double m_dfNoData = 0.0;
-    GDALColorInterp m_eColorInterp = GCI_Undefined;
-
-  public:
-    HINERRasterBand(HINERDataset *poDSIn, int nBandIn, GDALDataType eDT);
-
-    CPLErr IReadBlock(int nBlockXOff, int nBlockYOff, void *pImage) override;
-    CPLErr IWriteBlock(int nBlockXOff, int nBlockYOff, void *pImage) override;
-    double GetNoDataValue(int *pbSuccess = nullptr) override;
-    CPLErr SetNoDataValue(double dfNoData) override;
-    GDALColorInterp GetColorInterpretation() override;
-    CPLErr SetColorInterpretation(GDALColorInterp eInterp) override;
-};
 
 HINERRasterBand::HINERRasterBand(HINERDataset *poDSIn, int nBandIn, GDALDataType eDT)
 {
@@ -708,17 +577,6 @@ const GByte *HINERDataset::GetBand(int nBand)
 }
 
 /************************************************************************/
-/*                               Identify                               */
-/************************************************************************/
-
-int HINERDataset::Identify(GDALOpenInfo *poOpenInfo)
-{
-    if (poOpenInfo->nHeaderBytes < 8)
-        return FALSE;
-    return hiner_identify(poOpenInfo->pabyHeader, poOpenInfo->nHeaderBytes) ? TRUE : FALSE;
-}
-
-/************************************************************************/
 /*                                 Open                                 */
 /************************************************************************/
 
@@ -746,7 +604,7 @@ GDALDataset *HINERDataset::Open(GDALOpenInfo *poOpenInfo)
 
 GDALDataset *HINERDataset::OpenInternal(GDALOpenInfo *poOpenInfo)
 {
-    if (!Identify(poOpenInfo) || poOpenInfo->fpL == nullptr)
+    if (!HINERDriverIdentify(poOpenInfo) || poOpenInfo->fpL == nullptr)
         return nullptr;
     if (poOpenInfo->eAccess == GA_Update)
     {
@@ -906,34 +764,17 @@ GDALDataset *HINERDataset::OpenInternal(GDALOpenInfo *poOpenInfo)
     }
 
     /* the decoded band cache: CACHE_MB (open option) or HINER_CACHE_MB (config) */
-    const char *pszCacheMB = CSLFetchNameValueDef(
-        poOpenInfo->papszOpenOptions, "CACHE_MB", CPLGetConfigOption("HINER_CACHE_MB", "256"));
-    const double dfCacheMB = CPLAtof(pszCacheMB);
-    if (!(dfCacheMB >= 0))
-    {
-        CPLError(CE_Failure, CPLE_IllegalArg,
-                 "HINER: CACHE_MB=%s is not a legal value: expected a number of megabytes >= 0",
-                 pszCacheMB);
-        return nullptr;
-    }
+    HINEROptionValue oVal;
+    HINERTuningOpenOption(poOpenInfo->papszOpenOptions, "CACHE_MB", "HINER_CACHE_MB", oVal);
+    const double dfCacheMB = oVal.dfValue;
     const double dfBandMB = static_cast<double>(poDS->nRasterXSize) * poDS->nRasterYSize *
                             GDALGetDataTypeSizeBytes(eDT) / (1024.0 * 1024.0);
     poDS->m_nCacheBands =
         static_cast<size_t>(std::max(1.0, std::min(dfCacheMB / std::max(dfBandMB, 1e-9), 1e6)));
 
     /* decoding threads: NUM_THREADS, else GDAL_NUM_THREADS, else every CPU */
-    const char *pszThreads = CSLFetchNameValueDef(
-        poOpenInfo->papszOpenOptions, "NUM_THREADS",
-        CPLGetConfigOption("GDAL_NUM_THREADS", "ALL_CPUS"));
-    int nThreads = EQUAL(pszThreads, "ALL_CPUS") ? CPLGetNumCPUs() : atoi(pszThreads);
-    if (nThreads < 1 || nThreads > 256)
-    {
-        CPLError(CE_Failure, CPLE_IllegalArg,
-                 "HINER: NUM_THREADS=%s is not a legal value: expected an integer in [1, 256] "
-                 "or ALL_CPUS",
-                 pszThreads);
-        return nullptr;
-    }
+    HINERTuningOpenOption(poOpenInfo->papszOpenOptions, "NUM_THREADS", "GDAL_NUM_THREADS", oVal);
+    const int nThreads = oVal.bWord ? CPLGetNumCPUs() : static_cast<int>(oVal.nValue);
     hiner_model_set_threads(poDS->m_poModel.get(), nThreads);
 
     poDS->SetDescription(poOpenInfo->pszFilename);
@@ -1248,92 +1089,4 @@ void HINERDataset::WriteOnClose()
     m_fpTemp = nullptr;
     VSIUnlink(m_osTempFilename.c_str());
     m_bWriteMode = false;
-}
-
-/************************************************************************/
-/*                          GDALRegister_HINER                          */
-/************************************************************************/
-
-static void HINERDriverSetCommonMetadata(GDALDriver *poDriver)
-{
-    poDriver->SetDescription(HINER_DRIVER_NAME);
-    poDriver->SetMetadataItem(GDAL_DCAP_RASTER, "YES");
-    poDriver->SetMetadataItem(GDAL_DMD_LONGNAME,
-                              "HINER hyperspectral neural representation");
-    poDriver->SetMetadataItem(GDAL_DMD_HELPTOPIC, "docs/driver.md");
-    poDriver->SetMetadataItem(GDAL_DMD_EXTENSION, "hiner");
-    poDriver->SetMetadataItem(GDAL_DMD_MIMETYPE, "application/x-hiner");
-    poDriver->SetMetadataItem(GDAL_DCAP_VIRTUALIO, "YES");
-    poDriver->SetMetadataItem(GDAL_DCAP_OPEN, "YES");
-    poDriver->SetMetadataItem(GDAL_DCAP_CREATE, "YES");
-    poDriver->SetMetadataItem(GDAL_DCAP_CREATECOPY, "YES");
-    poDriver->SetMetadataItem(GDAL_DMD_CREATIONDATATYPES,
-                              "Byte Int16 UInt16 Int32 UInt32 Float32 Float64");
-    poDriver->SetMetadataItem(
-        GDAL_DMD_CREATIONOPTIONLIST,
-        "<CreationOptionList>"
-        "   <Option name='BPPPB' type='float' min='0' max='64' default='0.2' "
-        "description='Target rate of the whole file in bits per pixel per band'/>"
-        "   <Option name='SIZE' type='int' min='1' "
-        "description='Target size of the whole file in bytes (instead of BPPPB)'/>"
-        "   <Option name='EPOCHS' type='string' default='AUTO' "
-        "description='Training passes over all bands: an integer in [1, 100000], or AUTO "
-        "(as many as a fixed compute budget allows: small networks train longer)'/>"
-        "   <Option name='QUANT_BITS' type='int' min='2' max='16' default='8' "
-        "description='Weight quantization bit width the network is sized for'/>"
-        "   <Option name='SEED' type='int' min='0' default='1' "
-        "description='Seed of initialisation and band shuffling'/>"
-        "   <Option name='NUM_THREADS' type='string' default='ALL_CPUS' "
-        "description='Worker threads: an integer or ALL_CPUS (default: GDAL_NUM_THREADS, "
-        "else ALL_CPUS)'/>"
-        "   <Option name='LR' type='float' min='0' max='1' default='0.001' "
-        "description='Peak Adam learning rate'/>"
-        "   <Option name='W_L1' type='float' min='0' default='0.5' "
-        "description='Weight of the L1 loss'/>"
-        "   <Option name='W_CAM' type='float' min='0' default='0.005' "
-        "description='Weight of the CAM (content angle, degrees) loss'/>"
-        "   <Option name='STRIDES' type='string' "
-        "description='Upsampling strides of the decoder stages, e.g. 5,4,3,2 (default: "
-        "chosen from the image size)'/>"
-        "   <Option name='QAT_EPOCHS' type='int' min='0' max='100000' "
-        "description='Quantization-aware fine-tuning epochs (default: EPOCHS/20)'/>"
-        "   <Option name='ENCODER' type='boolean' default='YES' "
-        "description='Store the spectral encoder so that any wavelength decodes'/>"
-        "   <Option name='ENTROPY' type='string-select' default='AUTO' "
-        "description='Entropy coder of the weights'>"
-        "       <Value>AUTO</Value>"
-        "       <Value>HUFFMAN</Value>"
-        "       <Value>ARITH</Value>"
-        "   </Option>"
-        "</CreationOptionList>");
-    poDriver->SetMetadataItem(
-        GDAL_DMD_OPENOPTIONLIST,
-        "<OpenOptionList>"
-        "   <Option name='WAVELENGTHS' type='string' "
-        "description='Comma-separated wavelengths (file units; 1-based band positions when "
-        "the file has none) to decode instead of the stored bands'/>"
-        "   <Option name='WAVELENGTH_STEP' type='float' min='0' "
-        "description='Decode a regular grid of wavelengths with this step over the covered "
-        "range'/>"
-        "   <Option name='NUM_THREADS' type='string' default='ALL_CPUS' "
-        "description='Decoding threads: an integer or ALL_CPUS (default: GDAL_NUM_THREADS, "
-        "else ALL_CPUS)'/>"
-        "   <Option name='CACHE_MB' type='float' min='0' default='256' "
-        "description='Memory for decoded bands (config option HINER_CACHE_MB)'/>"
-        "</OpenOptionList>");
-}
-
-void GDALRegister_HINER()
-{
-    if (!GDAL_CHECK_VERSION("HINER"))
-        return;
-    if (GDALGetDriverByName(HINER_DRIVER_NAME) != nullptr)
-        return;
-    auto poDriver = new GDALDriver();
-    HINERDriverSetCommonMetadata(poDriver);
-    poDriver->pfnIdentify = HINERDataset::Identify;
-    poDriver->pfnOpen = HINERDataset::Open;
-    poDriver->pfnCreateCopy = HINERDataset::CreateCopy;
-    poDriver->pfnCreate = HINERDataset::Create;
-    GetGDALDriverManager()->RegisterDriver(poDriver);
 }

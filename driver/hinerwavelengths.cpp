@@ -13,6 +13,7 @@
 #include "cpl_string.h"
 
 #include "hinerdrivercommon.h"
+#include "hineroptions.h"
 
 /************************************************************************/
 /*                     Wavelengths of a source                          */
@@ -202,16 +203,16 @@ static bool HINERParseWavelengthList(const char *pszList, std::vector<double> &a
 static bool HINERWavelengthGrid(const char *pszStep, double dfLo, double dfHi,
                                 const char *pszUnits, std::vector<double> &adfOut)
 {
-    char *pszEnd = nullptr;
-    const double dfStep = CPLStrtod(pszStep, &pszEnd);
-    if (pszEnd == pszStep || *pszEnd != '\0' || !(dfStep > 0))
+    const HINEROption *psOpt = HINERFindOption(HINER_OPEN_OPTIONS, "WAVELENGTH_STEP");
+    HINEROptionValue oVal;
+    if (!HINERParseOptionValue(*psOpt, pszStep, oVal))
     {
         CPLError(CE_Failure, CPLE_IllegalArg,
-                 "HINER: WAVELENGTH_STEP=%s is not a legal value: expected a positive "
-                 "number",
-                 pszStep);
+                 "HINER: WAVELENGTH_STEP=%s is not a legal value: expected %s", pszStep,
+                 HINEROptionExpected(*psOpt).c_str());
         return false;
     }
+    const double dfStep = oVal.dfValue;
     const double dfFirst = std::ceil(dfLo / dfStep - 1e-9) * dfStep;
     const double dfCount = std::floor((dfHi - dfFirst) / dfStep + 1e-9) + 1;
     if (dfCount < 1 || dfCount > 100000)
