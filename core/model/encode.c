@@ -316,6 +316,7 @@ static hiner_status stage_assemble(hn_encoder *e, hn_buf *file)
     return HINER_OK;
 }
 
+/* What the encoder did, for the caller's report. */
 static void fill_report(const hn_encoder *e, const hn_buf *file, hiner_encode_report *rep)
 {
     const hn_qset *q = &e->q;
@@ -339,6 +340,7 @@ static void fill_report(const hn_encoder *e, const hn_buf *file, hiner_encode_re
     }
 }
 
+/* The stages in order, each leaving its results in the state for the next. */
 hiner_status hn_encode_to_buf(const hiner_cube *cube, const hiner_meta *meta, const hiner_params *p,
                               hn_buf *file, hiner_encode_report *rep)
 {
