@@ -1,6 +1,6 @@
 /*
- * fileio.h - chunk payloads of a model (writer) and the whole-file reader
- * (docs/format.md). Used by encode.c and the hiner_open* entry points.
+ * fileio.h - chunk payloads of a model (fileio_write.c) and the whole-file reader
+ * (fileio_read.c), after docs/format.md. Used by the encoder and the hiner_open* entry points.
  */
 #ifndef HINER_FILEIO_H
 #define HINER_FILEIO_H
@@ -8,6 +8,8 @@
 #include "../codec/codec.h"
 #include "../codec/quant.h"
 #include "model.h"
+
+#define HN_MAX_TEXT ((size_t)64 << 20) /* bytes of one decompressed text record */
 
 HN_HIDDEN void hn_pl_info(hn_buf *b, const hn_data *d, int has_mask, int has_wave);
 HN_HIDDEN hiner_status hn_pl_band(hn_buf *b, const double *mn, const double *mx, uint32_t C);
