@@ -17,6 +17,68 @@ static void log_fn(int level, const char *msg, void *user)
     if (level <= (verbose ? 2 : 1)) fprintf(stderr, "  %s\n", msg);
 }
 
+/* The command line into p, *tif, *out, *verbose; 0, or the exit status on a bad one. */
+static int parse_args(int argc, char **argv, hiner_params *p, const char **tif, const char **out,
+                      int *verbose)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : "";
+        if (!strcmp(a, "--tif")) *tif = v, i++;
+        else if (!strcmp(a, "--bpppb")) p->bpppb = atof(v), i++;
+        else if (!strcmp(a, "--size")) p->size_bytes = strtoull(v, NULL, 10), i++;
+        else if (!strcmp(a, "--epochs")) p->epochs = atoi(v), i++;
+        else if (!strcmp(a, "--threads")) p->threads = atoi(v), i++;
+        else if (!strcmp(a, "--seed")) p->seed = strtoull(v, NULL, 10), i++;
+        else if (!strcmp(a, "--qat")) p->qat_epochs = atoi(v), i++;
+        else if (!strcmp(a, "--entropy")) p->entropy = atoi(v), i++;
+        else if (!strcmp(a, "--bits")) p->quant_bits = atoi(v), i++;
+        else if (!strcmp(a, "--lr")) p->lr = (float)atof(v), i++;
+        else if (!strcmp(a, "--w-l1")) p->w_l1 = (float)atof(v), i++;
+        else if (!strcmp(a, "--w-cam")) p->w_cam = (float)atof(v), i++;
+        else if (!strcmp(a, "--w-l2")) p->w_l2 = (float)atof(v), i++;
+        else if (!strcmp(a, "--warmup")) p->warmup = (float)atof(v), i++;
+        else if (!strcmp(a, "--enc-freqs")) p->enc_freqs = atoi(v), i++;
+        else if (!strcmp(a, "--enc-hidden")) p->enc_hidden = atoi(v), i++;
+        else if (!strcmp(a, "--min-width")) p->min_width = atoi(v), i++;
+        else if (!strcmp(a, "--no-encoder")) p->store_encoder = 0;
+        else if (!strcmp(a, "--max-kernel")) p->max_kernel = atoi(v), i++;
+        else if (!strcmp(a, "--embed-ch")) p->embed_channels = atoi(v), i++;
+        else if (!strcmp(a, "--out")) *out = v, i++;
+        else if (!strcmp(a, "-v")) *verbose = 1;
+        else {
+            fprintf(stderr, "unknown argument %s\n", a);
+            return 2;
+        }
+    }
+    if (!*tif) {
+        fprintf(stderr, "usage: %s --tif cube.tif --bpppb X [--epochs N] [--threads N] [--qat N] "
+                "[--no-encoder] [--entropy 1|2] [--out f.hiner] [-v]\n", argv[0]);
+        return 2;
+    }
+    return 0;
+}
+
+/* One line of results, then the bytes of each part of the file. */
+static void print_result(const char *name, const bench_cube *bc, const hiner_params *p,
+                         const hiner_encode_report *rep, size_t size, double psnr)
+{
+    const double tgt = (double)rep->target_bytes;
+    printf("%s %dx%dx%d | target %.3f bpppb %.0f B | file %zu B %.4f bpppb (%+.1f %%) | "
+           "PSNR float %.2f quant %.2f decoded %.2f dB | %s huff %llu arith %llu B | bits %d-%d | "
+           "qat %d | %.0f s | plan widths %d..%d enc %dx%d embed %dx%d stages %d\n",
+           name, bc->W, bc->H, bc->C, p->bpppb, tgt, size, rep->bpppb,
+           tgt > 0 ? 100.0 * (size - tgt) / tgt : 0.0, rep->psnr_float, rep->psnr_quantized, psnr,
+           rep->entropy == 1 ? "huffman" : "arith", (unsigned long long)rep->huffman_bytes,
+           (unsigned long long)rep->arith_bytes, rep->min_bits, rep->max_bits, rep->qat_epochs,
+           rep->train.seconds, rep->plan.widths[0], rep->plan.widths[rep->plan.n_stages],
+           2 * rep->plan.enc_freqs, rep->plan.enc_hidden, rep->plan.embed_height,
+           rep->plan.embed_width, rep->plan.n_stages);
+    printf("  bytes: header %llu metadata %llu decoder %llu embeddings %llu encoder %llu\n",
+           (unsigned long long)rep->bits.header, (unsigned long long)rep->bits.metadata,
+           (unsigned long long)rep->bits.decoder, (unsigned long long)rep->bits.embeddings,
+           (unsigned long long)rep->bits.encoder);
+}
+
 int main(int argc, char **argv)
 {
     const char *tif = NULL, *out = NULL;
@@ -25,40 +87,8 @@ int main(int argc, char **argv)
     hiner_params_init(&p, HINER_ABI_VERSION);
     p.threads = 2;
     p.evaluate = 1;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : "";
-        if (!strcmp(a, "--tif")) tif = v, i++;
-        else if (!strcmp(a, "--bpppb")) p.bpppb = atof(v), i++;
-        else if (!strcmp(a, "--size")) p.size_bytes = strtoull(v, NULL, 10), i++;
-        else if (!strcmp(a, "--epochs")) p.epochs = atoi(v), i++;
-        else if (!strcmp(a, "--threads")) p.threads = atoi(v), i++;
-        else if (!strcmp(a, "--seed")) p.seed = strtoull(v, NULL, 10), i++;
-        else if (!strcmp(a, "--qat")) p.qat_epochs = atoi(v), i++;
-        else if (!strcmp(a, "--entropy")) p.entropy = atoi(v), i++;
-        else if (!strcmp(a, "--bits")) p.quant_bits = atoi(v), i++;
-        else if (!strcmp(a, "--lr")) p.lr = (float)atof(v), i++;
-        else if (!strcmp(a, "--w-l1")) p.w_l1 = (float)atof(v), i++;
-        else if (!strcmp(a, "--w-cam")) p.w_cam = (float)atof(v), i++;
-        else if (!strcmp(a, "--w-l2")) p.w_l2 = (float)atof(v), i++;
-        else if (!strcmp(a, "--warmup")) p.warmup = (float)atof(v), i++;
-        else if (!strcmp(a, "--enc-freqs")) p.enc_freqs = atoi(v), i++;
-        else if (!strcmp(a, "--enc-hidden")) p.enc_hidden = atoi(v), i++;
-        else if (!strcmp(a, "--min-width")) p.min_width = atoi(v), i++;
-        else if (!strcmp(a, "--no-encoder")) p.store_encoder = 0;
-        else if (!strcmp(a, "--max-kernel")) p.max_kernel = atoi(v), i++;
-        else if (!strcmp(a, "--embed-ch")) p.embed_channels = atoi(v), i++;
-        else if (!strcmp(a, "--out")) out = v, i++;
-        else if (!strcmp(a, "-v")) verbose = 1;
-        else {
-            fprintf(stderr, "unknown argument %s\n", a);
-            return 2;
-        }
-    }
-    if (!tif) {
-        fprintf(stderr, "usage: %s --tif cube.tif --bpppb X [--epochs N] [--threads N] [--qat N] "
-                "[--no-encoder] [--entropy 1|2] [--out f.hiner] [-v]\n", argv[0]);
-        return 2;
-    }
+    const int bad = parse_args(argc, argv, &p, &tif, &out, &verbose);
+    if (bad) return bad;
     bench_cube bc;
     if (!bench_cube_load(&bc, tif)) {
         fprintf(stderr, "%s: cannot read (skipping)\n", tif);
@@ -83,21 +113,7 @@ int main(int argc, char **argv)
         FILE *f = fopen(out, "wb");
         if (f) fwrite(file, 1, size, f), fclose(f);
     }
-    const double tgt = (double)rep.target_bytes;
-    printf("%s %dx%dx%d | target %.3f bpppb %.0f B | file %zu B %.4f bpppb (%+.1f %%) | "
-           "PSNR float %.2f quant %.2f decoded %.2f dB | %s huff %llu arith %llu B | bits %d-%d | "
-           "qat %d | %.0f s | plan widths %d..%d enc %dx%d embed %dx%d stages %d\n",
-           name, bc.W, bc.H, bc.C, size * 8.0 / ((double)bc.W * bc.H * bc.C) * 0 + p.bpppb, tgt,
-           size, rep.bpppb, tgt > 0 ? 100.0 * (size - tgt) / tgt : 0.0, rep.psnr_float,
-           rep.psnr_quantized, psnr, rep.entropy == 1 ? "huffman" : "arith",
-           (unsigned long long)rep.huffman_bytes, (unsigned long long)rep.arith_bytes,
-           rep.min_bits, rep.max_bits, rep.qat_epochs, rep.train.seconds, rep.plan.widths[0],
-           rep.plan.widths[rep.plan.n_stages], 2 * rep.plan.enc_freqs, rep.plan.enc_hidden,
-           rep.plan.embed_height, rep.plan.embed_width, rep.plan.n_stages);
-    printf("  bytes: header %llu metadata %llu decoder %llu embeddings %llu encoder %llu\n",
-           (unsigned long long)rep.bits.header, (unsigned long long)rep.bits.metadata,
-           (unsigned long long)rep.bits.decoder, (unsigned long long)rep.bits.embeddings,
-           (unsigned long long)rep.bits.encoder);
+    print_result(name, &bc, &p, &rep, size, psnr);
     hiner_model_free(m);
     hiner_free(file);
     bench_cube_free(&bc);
