@@ -39,7 +39,8 @@ static double peak_rss_mb(void)
     return ru.ru_maxrss / 1024.0;
 }
 
-/* The two configurations of issue #5 (the PyTorch reference's settings). */
+/* The paper's Pavia University configuration and a small one (the PyTorch reference's
+ * settings). */
 static int config(const char *name, hiner_params *p, uint32_t *W, uint32_t *H, uint32_t *C)
 {
     hiner_params_init(p, HINER_ABI_VERSION);
@@ -89,6 +90,48 @@ static int cmd_sgemm(int threads)
 #endif
 }
 
+/* Forward MACs the engine runs: padding rows that do not reach the true extent are
+ * skipped. */
+static double executed_macs(const hiner_plan *pl, const hn_acts *A)
+{
+    double run = 0.0, hw_w = pl->embed_width;
+    run += (double)(A->rows_a[0].y1 - A->rows_a[0].y0) * hw_w * pl->embed_channels * pl->widths[0];
+    for (int i = 0; i < pl->n_stages; i++) {
+        double s2 = (double)pl->strides[i] * pl->strides[i], k2 = (double)pl->kernels[i] * pl->kernels[i];
+        run += (double)(A->rows_y[i].y1 - A->rows_y[i].y0) * hw_w * pl->widths[i] * pl->widths[i + 1] * s2 * k2;
+        hw_w *= pl->strides[i];
+    }
+    run += (double)(A->rows_out.y1 - A->rows_out.y0) * hw_w * pl->widths[pl->n_stages] * 9.0;
+    return run;
+}
+
+/* One training step on the band at lambda = (s + 2) / C: encoder and decoder forward, the
+ * loss, the backward passes, Adam. t gets the times before and after each part (7). */
+static void time_step(hn_net *net, hn_acts *A, float *grads, float *m, float *v, hn_adam *adam,
+                      const hiner_plan *pl, const float *tgt, uint32_t W, uint32_t H, uint32_t C,
+                      int s, double t[7])
+{
+    const size_t band = (size_t)pl->pad_width * pl->pad_height;
+    const size_t off = (size_t)pl->pad_top * pl->pad_width + pl->pad_left;
+    t[0] = hn_seconds();
+    memset(grads, 0, net->n_params * 4);
+    hn_encoder_forward(net, net->params, A, (double)(s + 2) / C, A->emb);
+    t[1] = hn_seconds();
+    hn_decoder_forward(net, net->params, A, A->emb);
+    t[2] = hn_seconds();
+    hn_band_loss L;
+    loss_forward(&L, A->out + off, pl->pad_width, tgt, NULL, H, W);
+    memset(A->dout, 0, band * 4);
+    loss_backward(A->dout + off, pl->pad_width, &L, A->out + off, tgt, NULL, H, W, 0.5f, 0.005f, 0.0f);
+    t[3] = hn_seconds();
+    hn_decoder_backward(net, net->params, grads, A);
+    t[4] = hn_seconds();
+    hn_encoder_backward(net, net->params, grads, A);
+    t[5] = hn_seconds();
+    adam_update(adam, net->params, grads, m, v, net->n_params, 1e-4f);
+    t[6] = hn_seconds();
+}
+
 static int cmd_train(const char *name, int threads, int steps)
 {
     hiner_params p;
@@ -108,13 +151,12 @@ static int cmd_train(const char *name, int threads, int steps)
     double prof[HINER_MAX_STAGES + 2] = {0};
     float *grads = hn_calloc(net.n_params, 4), *m = hn_calloc(net.n_params, 4),
           *v = hn_calloc(net.n_params, 4);
-    const size_t n = (size_t)W * H, band = (size_t)pl.pad_width * pl.pad_height;
-    const size_t off = (size_t)pl.pad_top * pl.pad_width + pl.pad_left;
+    const size_t n = (size_t)W * H;
     float *tgt = hn_malloc(n, 4);
     for (size_t i = 0; i < n; i++) tgt[i] = hn_rng_uniform(&rng);
     hn_adam adam;
     adam_init(&adam);
-    double t_loss = 0, t_adam = 0, t_enc = 0, total = 0;
+    double t_loss = 0, t_adam = 0, t_enc = 0;
     double *st = hn_malloc((size_t)steps, sizeof(double));
     for (int s = -2; s < steps; s++) {
         if (s == 0) { /* after two warm-up steps */
@@ -122,47 +164,18 @@ static int cmd_train(const char *name, int threads, int steps)
             A.prof = prof;
             t_loss = t_adam = t_enc = 0;
         }
-        double t0 = hn_seconds();
-        memset(grads, 0, net.n_params * 4);
-        hn_encoder_forward(&net, net.params, &A, (double)(s + 2) / C, A.emb);
-        double t1 = hn_seconds();
-        hn_decoder_forward(&net, net.params, &A, A.emb);
-        double t2 = hn_seconds();
-        hn_band_loss L;
-        loss_forward(&L, A.out + off, pl.pad_width, tgt, NULL, H, W);
-        memset(A.dout, 0, band * 4);
-        loss_backward(A.dout + off, pl.pad_width, &L, A.out + off, tgt, NULL, H, W, 0.5f, 0.005f, 0.0f);
-        double t3 = hn_seconds();
-        hn_decoder_backward(&net, net.params, grads, &A);
-        double t4 = hn_seconds();
-        hn_encoder_backward(&net, net.params, grads, &A);
-        double t5 = hn_seconds();
-        adam_update(&adam, net.params, grads, m, v, net.n_params, 1e-4f);
-        double t6 = hn_seconds();
+        double t[7];
+        time_step(&net, &A, grads, m, v, &adam, &pl, tgt, W, H, C, s, t);
         if (s >= 0) {
-            t_enc += (t1 - t0) + (t5 - t4);
-            t_loss += t3 - t2;
-            t_adam += t6 - t5;
-            total += t6 - t0;
-            st[s] = t6 - t0;
+            t_enc += (t[1] - t[0]) + (t[5] - t[4]);
+            t_loss += t[3] - t[2];
+            t_adam += t[6] - t[5];
+            st[s] = t[6] - t[0];
         }
     }
     const double step = median(st, steps); /* the split below is per-step means */
-    (void)total;
     const double flop = 3.0 * 2.0 * pl.forward_macs; /* forward + two backward products */
-    /* what the engine ran: padding rows that do not reach the true extent are skipped */
-    double run = 0.0;
-    {
-        double hw_w = pl.embed_width;
-        run += (double)(A.rows_a[0].y1 - A.rows_a[0].y0) * hw_w * pl.embed_channels * pl.widths[0];
-        for (int i = 0; i < pl.n_stages; i++) {
-            double s2 = (double)pl.strides[i] * pl.strides[i], k2 = (double)pl.kernels[i] * pl.kernels[i];
-            run += (double)(A.rows_y[i].y1 - A.rows_y[i].y0) * hw_w * pl.widths[i] * pl.widths[i + 1] * s2 * k2;
-            hw_w *= pl.strides[i];
-        }
-        run += (double)(A.rows_out.y1 - A.rows_out.y0) * hw_w * pl.widths[pl.n_stages] * 9.0;
-    }
-    const double flop_run = 3.0 * 2.0 * run;
+    const double run = executed_macs(&pl, &A), flop_run = 3.0 * 2.0 * run;
     printf("train %s %ux%ux%u padded %ux%u widths", name, W, H, C, pl.pad_width, pl.pad_height);
     for (int i = 0; i <= pl.n_stages; i++) printf(" %d", pl.widths[i]);
     printf(" (%.2f GMAC forward) kernels %s threads %d: %.1f ms per step, %.0f GFLOP/s effective "
