@@ -1,5 +1,5 @@
 /*
- * test_grad_task.c - the classifier's layers (issue #7) against central finite
+ * test_grad_task.c - the classifier's layers against central finite
  * differences: linear over a batch of tokens, LayerNorm, the attention core and a whole
  * MHSA block, softmax cross-entropy, dropout, the CAF 1x2 token convolution, the
  * group-wise spectral embedding, ASW, and the whole SpectralFormer (CAF + ASW, invalid

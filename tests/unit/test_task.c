@@ -1,5 +1,5 @@
 /*
- * test_task.c - classification through the public API (issue #7): the scores (OA, AA,
+ * test_task.c - classification through the public API: the scores (OA, AA,
  * kappa, confusion) against hand-computed values, the seeded train / test split, a small
  * SpectralFormer (CAF, with and without ASW and augmented cubes) learning an easy
  * synthetic scene, bit-identical results for a seed and thread count, invalid pixels
