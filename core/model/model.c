@@ -111,28 +111,10 @@ hiner_status hiner_model_plan(const hiner_model *m, hiner_plan *out)
 /* What decoding threads may add to the convolution workspace (docs/robustness.md). */
 #define MAX_THREAD_WKSP ((size_t)1 << 30)
 
-/* The convolution workspace (bytes) the decode activations hold for a plan and a thread
- * count: the largest over conv0, the stages and the head, as hn_acts_init sizes it. */
+/* The convolution workspace (bytes) the decode activations hold for a thread count. */
 static size_t conv_wksp_bytes(const hiner_plan *pl, int threads)
 {
-    const hn_kernels *k = hn_kernels_get(HN_ISA_AUTO);
-    size_t h = (size_t)pl->embed_height, w = (size_t)pl->embed_width;
-    size_t wk = hn_conv_wksp_floats(k, threads, (size_t)pl->embed_channels,
-                                    (size_t)pl->widths[0], 1, h, w);
-    for (int i = 0; i <= pl->n_stages; i++) {
-        size_t need;
-        if (i < pl->n_stages) {
-            const size_t s = (size_t)pl->strides[i];
-            need = hn_conv_wksp_floats(k, threads, (size_t)pl->widths[i],
-                                       (size_t)pl->widths[i + 1] * s * s,
-                                       (size_t)pl->kernels[i], h, w);
-            h *= s, w *= s;
-        } else {
-            need = hn_conv_wksp_floats(k, threads, (size_t)pl->widths[i], 1, 3, h, w);
-        }
-        if (need > wk) wk = need;
-    }
-    return wk * sizeof(float);
+    return hn_acts_wksp_floats(pl, threads) * sizeof(float);
 }
 
 hiner_status hn_model_ready(hiner_model *m)

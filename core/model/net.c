@@ -96,22 +96,13 @@ static size_t stage_hw(const hiner_plan *pl, int i, size_t *h, size_t *w)
     return hh * ww;
 }
 
-hiner_status hn_acts_init(hn_acts *A, const hiner_plan *pl, int training, hn_pool *pool)
+size_t hn_acts_wksp_floats(const hiner_plan *pl, int threads)
 {
-    memset(A, 0, sizeof *A);
-    A->training = training;
     const hn_kernels *k = hn_kernels_get(HN_ISA_AUTO);
-    const int threads = hn_pool_threads(pool);
-    const size_t L2 = 2 * (size_t)pl->enc_freqs, H1 = (size_t)pl->enc_hidden;
-    const size_t E = hn_embed_size(pl);
-    const size_t band = (size_t)pl->pad_height * pl->pad_width;
     const int n = pl->n_stages;
-    size_t maxlen = band;
     size_t wk = hn_conv_wksp_floats(k, threads, (size_t)pl->embed_channels, (size_t)pl->widths[0],
                                     1, (size_t)pl->embed_height, (size_t)pl->embed_width);
     for (int i = 0; i <= n; i++) {
-        size_t len = stage_out_len(pl, i);
-        if (len > maxlen) maxlen = len;
         size_t need, sh, sw;
         stage_hw(pl, i, &sh, &sw);
         if (i < n)
@@ -122,6 +113,55 @@ hiner_status hn_acts_init(hn_acts *A, const hiner_plan *pl, int training, hn_poo
             need = hn_conv_wksp_floats(k, threads, (size_t)pl->widths[n], 1, 3, sh, sw);
         if (need > wk) wk = need;
     }
+    return wk;
+}
+
+/* Floats of the largest activation: the band, or a stage's input. */
+static size_t max_act_len(const hiner_plan *pl)
+{
+    size_t maxlen = (size_t)pl->pad_height * pl->pad_width;
+    for (int i = 0; i <= pl->n_stages; i++) {
+        size_t len = stage_out_len(pl, i);
+        if (len > maxlen) maxlen = len;
+    }
+    return maxlen;
+}
+
+/* The rows that matter, from the true extent backwards through the receptive fields. */
+static void set_rows(hn_acts *A, const hiner_plan *pl)
+{
+    const int n = pl->n_stages;
+    size_t hh[HINER_MAX_STAGES + 1];
+    hh[0] = (size_t)pl->embed_height;
+    for (int i = 0; i < n; i++) hh[i + 1] = hh[i] * (size_t)pl->strides[i];
+    A->rows_out.y0 = pl->pad_top;
+    A->rows_out.y1 = (size_t)pl->pad_top + pl->height;
+    hn_rows r = A->rows_out; /* the head reads one row more each side */
+    r.y0 = r.y0 > 0 ? r.y0 - 1 : 0;
+    r.y1 = r.y1 + 1 < hh[n] ? r.y1 + 1 : hh[n];
+    A->rows_a[n] = r;
+    for (int i = n - 1; i >= 0; i--) {
+        const size_t s = (size_t)pl->strides[i], P = (size_t)pl->kernels[i] / 2;
+        hn_rows y = {A->rows_a[i + 1].y0 / s, (A->rows_a[i + 1].y1 + s - 1) / s};
+        if (y.y1 > hh[i]) y.y1 = hh[i];
+        A->rows_y[i] = y;
+        A->rows_a[i + 1].y0 = y.y0 * s; /* PixelShuffle produces whole groups of rows */
+        A->rows_a[i + 1].y1 = y.y1 * s;
+        hn_rows a = {y.y0 > P ? y.y0 - P : 0, y.y1 + P < hh[i] ? y.y1 + P : hh[i]};
+        A->rows_a[i] = a;
+    }
+}
+
+hiner_status hn_acts_init(hn_acts *A, const hiner_plan *pl, int training, hn_pool *pool)
+{
+    memset(A, 0, sizeof *A);
+    A->training = training;
+    const size_t L2 = 2 * (size_t)pl->enc_freqs, H1 = (size_t)pl->enc_hidden;
+    const size_t E = hn_embed_size(pl);
+    const size_t band = (size_t)pl->pad_height * pl->pad_width;
+    const int n = pl->n_stages;
+    const size_t maxlen = max_act_len(pl);
+    const size_t wk = hn_acts_wksp_floats(pl, hn_pool_threads(pool));
     /* offsets, in floats, each rounded to 16 */
 #define RND(x) (((x) + 15) & ~(size_t)15)
     size_t total = RND(L2) + 2 * RND(H1) + RND(E) + RND(maxlen) /* y */ + RND(band) /* o */ +
@@ -172,30 +212,9 @@ hiner_status hn_acts_init(hn_acts *A, const hiner_plan *pl, int training, hn_poo
     }
 #undef TAKE
 #undef RND
-    /* rows that matter, from the true extent backwards through the receptive fields */
-    {
-        size_t hh[HINER_MAX_STAGES + 1];
-        hh[0] = (size_t)pl->embed_height;
-        for (int i = 0; i < n; i++) hh[i + 1] = hh[i] * (size_t)pl->strides[i];
-        A->rows_out.y0 = pl->pad_top;
-        A->rows_out.y1 = (size_t)pl->pad_top + pl->height;
-        hn_rows r = A->rows_out; /* the head reads one row more each side */
-        r.y0 = r.y0 > 0 ? r.y0 - 1 : 0;
-        r.y1 = r.y1 + 1 < hh[n] ? r.y1 + 1 : hh[n];
-        A->rows_a[n] = r;
-        for (int i = n - 1; i >= 0; i--) {
-            const size_t s = (size_t)pl->strides[i], P = (size_t)pl->kernels[i] / 2;
-            hn_rows y = {A->rows_a[i + 1].y0 / s, (A->rows_a[i + 1].y1 + s - 1) / s};
-            if (y.y1 > hh[i]) y.y1 = hh[i];
-            A->rows_y[i] = y;
-            A->rows_a[i + 1].y0 = y.y0 * s; /* PixelShuffle produces whole groups of rows */
-            A->rows_a[i + 1].y1 = y.y1 * s;
-            hn_rows a = {y.y0 > P ? y.y0 - P : 0, y.y1 + P < hh[i] ? y.y1 + P : hh[i]};
-            A->rows_a[i] = a;
-        }
-    }
+    set_rows(A, pl);
     A->embed_len = E;
-    A->x.k = k;
+    A->x.k = hn_kernels_get(HN_ISA_AUTO);
     A->x.pool = pool;
     A->x.wksp = A->wksp;
     return HINER_OK;

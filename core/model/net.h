@@ -79,6 +79,9 @@ typedef struct hn_acts {
 HN_HIDDEN hiner_status hn_acts_init(hn_acts *A, const hiner_plan *pl, int training,
                                     hn_pool *pool);
 HN_HIDDEN void hn_acts_free(hn_acts *A);
+/* The convolution workspace (floats) hn_acts_init gives a plan and a thread count: the
+ * largest over conv0, the stages and the head. */
+HN_HIDDEN size_t hn_acts_wksp_floats(const hiner_plan *pl, int threads);
 
 /* emb (E) = encoder(lambda): PE, Linear, GELU, Linear. */
 HN_HIDDEN void hn_encoder_forward(const hn_net *net, const float *params, hn_acts *A,
