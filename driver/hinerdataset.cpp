@@ -296,17 +296,9 @@ GDALDataset *HINERDataset::Open(GDALOpenInfo *poOpenInfo)
     }
 }
 
-GDALDataset *HINERDataset::OpenInternal(GDALOpenInfo *poOpenInfo)
+/* The model of an identified file, read through VSI; nullptr, with a CPLError, on failure. */
+static HINERModelPtr HINEROpenModel(GDALOpenInfo *poOpenInfo)
 {
-    if (!HINERDriverIdentify(poOpenInfo) || poOpenInfo->fpL == nullptr)
-        return nullptr;
-    if (poOpenInfo->eAccess == GA_Update)
-    {
-        CPLError(CE_Failure, CPLE_NotSupported,
-                 "HINER: update of existing files is not supported; write a new file with "
-                 "gdal_translate -of HINER");
-        return nullptr;
-    }
     VSILFILE *fp = poOpenInfo->fpL;
     if (VSIFSeekL(fp, 0, SEEK_END) != 0)
         return nullptr;
@@ -323,12 +315,166 @@ GDALDataset *HINERDataset::OpenInternal(GDALOpenInfo *poOpenInfo)
                  poOpenInfo->pszFilename, hiner_status_str(nStatus));
         return nullptr;
     }
-    HINERModelPtr poModel(psModel);
+    return HINERModelPtr(psModel);
+}
+
+/* A CRS the file stores as WKT or "EPSG:n"; empty when it does not parse. */
+static void HINERSetCRS(OGRSpatialReference &oSRS, const char *pszCRS)
+{
+    oSRS.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+    if (oSRS.SetFromUserInput(pszCRS, OGRSpatialReference::SET_FROM_USER_INPUT_LIMITATIONS) !=
+        OGRERR_NONE)
+        oSRS.Clear();
+}
+
+void HINERDataset::SetGeoreferencing(const hiner_meta &sMeta)
+{
+    if (sMeta.has_geotransform)
+    {
+        memcpy(m_adfGeoTransform, sMeta.geotransform, sizeof(m_adfGeoTransform));
+        m_bGeoTransformValid = true;
+    }
+    if (sMeta.crs_wkt && sMeta.crs_wkt[0])
+        HINERSetCRS(m_oSRS, sMeta.crs_wkt);
+    if (sMeta.n_gcps == 0)
+        return;
+    std::vector<GDAL_GCP> asG(sMeta.n_gcps);
+    for (uint32_t i = 0; i < sMeta.n_gcps; i++)
+    {
+        asG[i].pszId = const_cast<char *>(sMeta.gcps[i].id);
+        asG[i].pszInfo = const_cast<char *>(sMeta.gcps[i].info);
+        asG[i].dfGCPPixel = sMeta.gcps[i].pixel;
+        asG[i].dfGCPLine = sMeta.gcps[i].line;
+        asG[i].dfGCPX = sMeta.gcps[i].x;
+        asG[i].dfGCPY = sMeta.gcps[i].y;
+        asG[i].dfGCPZ = sMeta.gcps[i].z;
+    }
+    GDAL_GCP *pasDup = GDALDuplicateGCPs(static_cast<int>(asG.size()), asG.data());
+    m_asGCPs.assign(pasDup, pasDup + asG.size());
+    CPLFree(pasDup);
+    if (sMeta.gcp_crs_wkt && sMeta.gcp_crs_wkt[0])
+        HINERSetCRS(m_oGCPSRS, sMeta.gcp_crs_wkt);
+}
+
+void HINERDataset::SetDatasetMetadata(const hiner_info &sInfo, const hiner_meta &sMeta)
+{
+    for (uint32_t i = 0; i < sMeta.n_items; i++)
+        if (sMeta.items[i].band < 0)
+            HINERSetItem(this, sMeta.items[i].key, sMeta.items[i].value, sMeta.items[i].domain);
+    HINERSetItem(this, "COMPRESSION", "HINER", "IMAGE_STRUCTURE");
+    HINERSetItem(this, "INTERLEAVE", "BAND", "IMAGE_STRUCTURE");
+    if (!sInfo.has_encoder)
+        HINERSetItem(this, "WAVELENGTH_INTERPOLATION", "UNAVAILABLE", "HINER");
+    else
+        HINERSetItem(this, "WAVELENGTH_INTERPOLATION", "AVAILABLE", "HINER");
+    CPLString osRate;
+    osRate.Printf("%.4f", sInfo.bpppb);
+    HINERSetItem(this, "BPPPB", osRate, "HINER");
+    osRate.Printf("%u", sInfo.bands);
+    HINERSetItem(this, "STORED_BANDS", osRate, "HINER");
+}
+
+HINERRasterBand *HINERDataset::AddBand(const hiner_info &sInfo, GDALDataType eDT)
+{
+    const int nNewBand = GetRasterCount() + 1;
+    auto poBand = new HINERRasterBand(this, nNewBand, eDT);
+    SetBand(nNewBand, poBand);
+    poBand->m_bHasNoData = sInfo.has_nodata != 0;
+    poBand->m_dfNoData = sInfo.nodata;
+    return poBand;
+}
+
+void HINERDataset::CreateStoredBands(const hiner_info &sInfo, const hiner_meta &sMeta,
+                                     GDALDataType eDT)
+{
+    const double *padfWL = hiner_model_wavelengths(m_poModel.get());
+    const int nBands = static_cast<int>(sInfo.bands);
+    for (int i = 0; i < nBands; i++)
+    {
+        HINERRasterBand *poBand = AddBand(sInfo, eDT);
+        m_adfBandWL.push_back(padfWL ? padfWL[i] : NAN);
+        if (sMeta.band_descriptions && sMeta.band_descriptions[i])
+            poBand->GDALMajorObject::SetDescription(sMeta.band_descriptions[i]);
+        if (sMeta.color_interp)
+            poBand->m_eColorInterp = static_cast<GDALColorInterp>(sMeta.color_interp[i]);
+        if (padfWL)
+            HINERSetWavelengthItems(poBand, padfWL[i], sMeta.fwhm ? sMeta.fwhm[i] : NAN,
+                                    sMeta.wavelength_units);
+    }
+    /* stored band metadata (the wavelength items came from WAVE above; stored ones win) */
+    for (uint32_t i = 0; i < sMeta.n_items; i++)
+    {
+        const hiner_meta_item &sItem = sMeta.items[i];
+        if (sItem.band >= 0 && sItem.band < nBands)
+            HINERSetItem(GetRasterBand(sItem.band + 1), sItem.key, sItem.value, sItem.domain);
+    }
+}
+
+void HINERDataset::CreateInterpolatedBands(const hiner_info &sInfo, const hiner_meta &sMeta,
+                                           const std::vector<double> &adfRequested,
+                                           GDALDataType eDT)
+{
+    const double *padfWL = hiner_model_wavelengths(m_poModel.get());
+    const char *pszUnits = sMeta.wavelength_units;
+    m_bInterpolated = true;
+    for (double dfRequested : adfRequested)
+    {
+        HINERRasterBand *poBand = AddBand(sInfo, eDT);
+        /* positions without wavelengths are 1-based band numbers */
+        const double dfAt = padfWL ? dfRequested : dfRequested - 1.0;
+        m_adfBandWL.push_back(dfAt);
+        CPLString osDesc;
+        if (padfWL)
+        {
+            const double dfFWHM =
+                sMeta.fwhm ? HINERInterpolateFWHM(padfWL, sMeta.fwhm, sInfo.bands, dfAt) : NAN;
+            osDesc.Printf("%s %s (interpolated)", HINERFormatDouble(dfRequested).c_str(),
+                          pszUnits && pszUnits[0] ? pszUnits : "");
+            HINERSetWavelengthItems(poBand, dfRequested, dfFWHM, pszUnits);
+        }
+        else
+        {
+            osDesc.Printf("band position %s (interpolated)",
+                          HINERFormatDouble(dfRequested).c_str());
+        }
+        poBand->GDALMajorObject::SetDescription(osDesc);
+    }
+}
+
+/* CACHE_MB (or HINER_CACHE_MB) and NUM_THREADS (or GDAL_NUM_THREADS), which only tune. */
+void HINERDataset::ApplyTuningOptions(GDALOpenInfo *poOpenInfo, GDALDataType eDT)
+{
+    HINEROptionValue oVal;
+    HINERTuningOpenOption(poOpenInfo->papszOpenOptions, "CACHE_MB", "HINER_CACHE_MB", oVal);
+    const double dfCacheMB = oVal.dfValue;
+    const double dfBandMB = static_cast<double>(nRasterXSize) * nRasterYSize *
+                            GDALGetDataTypeSizeBytes(eDT) / (1024.0 * 1024.0);
+    m_nCacheBands =
+        static_cast<size_t>(std::max(1.0, std::min(dfCacheMB / std::max(dfBandMB, 1e-9), 1e6)));
+
+    HINERTuningOpenOption(poOpenInfo->papszOpenOptions, "NUM_THREADS", "GDAL_NUM_THREADS", oVal);
+    const int nThreads = oVal.bWord ? CPLGetNumCPUs() : static_cast<int>(oVal.nValue);
+    hiner_model_set_threads(m_poModel.get(), nThreads);
+}
+
+GDALDataset *HINERDataset::OpenInternal(GDALOpenInfo *poOpenInfo)
+{
+    if (!HINERDriverIdentify(poOpenInfo) || poOpenInfo->fpL == nullptr)
+        return nullptr;
+    if (poOpenInfo->eAccess == GA_Update)
+    {
+        CPLError(CE_Failure, CPLE_NotSupported,
+                 "HINER: update of existing files is not supported; write a new file with "
+                 "gdal_translate -of HINER");
+        return nullptr;
+    }
+    HINERModelPtr poModel = HINEROpenModel(poOpenInfo);
+    if (!poModel)
+        return nullptr;
     hiner_info sInfo;
     hiner_meta sMeta;
     hiner_model_info(poModel.get(), &sInfo);
     hiner_model_meta(poModel.get(), &sMeta);
-
     std::vector<double> adfRequested;
     if (!HINERRequestedWavelengths(poOpenInfo, sInfo, sMeta, adfRequested))
         return nullptr;
@@ -339,140 +485,17 @@ GDALDataset *HINERDataset::OpenInternal(GDALOpenInfo *poOpenInfo)
     poDS->m_eFileType = sInfo.dtype;
     poDS->m_poModel = std::move(poModel);
     const GDALDataType eDT = HINERTypeToGDAL(sInfo.dtype);
-    const double *padfWL = hiner_model_wavelengths(poDS->m_poModel.get());
-    const char *pszUnits = sMeta.wavelength_units;
-
-    /* georeferencing */
-    if (sMeta.has_geotransform)
-    {
-        memcpy(poDS->m_adfGeoTransform, sMeta.geotransform, sizeof(poDS->m_adfGeoTransform));
-        poDS->m_bGeoTransformValid = true;
-    }
-    if (sMeta.crs_wkt && sMeta.crs_wkt[0])
-    {
-        poDS->m_oSRS.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
-        if (poDS->m_oSRS.SetFromUserInput(
-                sMeta.crs_wkt, OGRSpatialReference::SET_FROM_USER_INPUT_LIMITATIONS) !=
-            OGRERR_NONE)
-            poDS->m_oSRS.Clear();
-    }
-    if (sMeta.n_gcps)
-    {
-        std::vector<GDAL_GCP> asG(sMeta.n_gcps);
-        for (uint32_t i = 0; i < sMeta.n_gcps; i++)
-        {
-            asG[i].pszId = const_cast<char *>(sMeta.gcps[i].id);
-            asG[i].pszInfo = const_cast<char *>(sMeta.gcps[i].info);
-            asG[i].dfGCPPixel = sMeta.gcps[i].pixel;
-            asG[i].dfGCPLine = sMeta.gcps[i].line;
-            asG[i].dfGCPX = sMeta.gcps[i].x;
-            asG[i].dfGCPY = sMeta.gcps[i].y;
-            asG[i].dfGCPZ = sMeta.gcps[i].z;
-        }
-        GDAL_GCP *pasDup = GDALDuplicateGCPs(static_cast<int>(asG.size()), asG.data());
-        poDS->m_asGCPs.assign(pasDup, pasDup + asG.size());
-        CPLFree(pasDup);
-        if (sMeta.gcp_crs_wkt && sMeta.gcp_crs_wkt[0])
-        {
-            poDS->m_oGCPSRS.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
-            if (poDS->m_oGCPSRS.SetFromUserInput(
-                    sMeta.gcp_crs_wkt, OGRSpatialReference::SET_FROM_USER_INPUT_LIMITATIONS) !=
-                OGRERR_NONE)
-                poDS->m_oGCPSRS.Clear();
-        }
-    }
-
-    /* dataset metadata */
-    for (uint32_t i = 0; i < sMeta.n_items; i++)
-        if (sMeta.items[i].band < 0)
-            HINERSetItem(poDS.get(), sMeta.items[i].key, sMeta.items[i].value,
-                         sMeta.items[i].domain);
-    HINERSetItem(poDS.get(), "COMPRESSION", "HINER", "IMAGE_STRUCTURE");
-    HINERSetItem(poDS.get(), "INTERLEAVE", "BAND", "IMAGE_STRUCTURE");
-    if (!sInfo.has_encoder)
-        HINERSetItem(poDS.get(), "WAVELENGTH_INTERPOLATION", "UNAVAILABLE", "HINER");
-    else
-        HINERSetItem(poDS.get(), "WAVELENGTH_INTERPOLATION", "AVAILABLE", "HINER");
-    CPLString osRate;
-    osRate.Printf("%.4f", sInfo.bpppb);
-    HINERSetItem(poDS.get(), "BPPPB", osRate, "HINER");
-    osRate.Printf("%u", sInfo.bands);
-    HINERSetItem(poDS.get(), "STORED_BANDS", osRate, "HINER");
-
+    poDS->SetGeoreferencing(sMeta);
+    poDS->SetDatasetMetadata(sInfo, sMeta);
     /* bands: the stored ones, or the requested wavelengths */
-    const bool bInterp = !adfRequested.empty();
-    poDS->m_bInterpolated = bInterp;
-    const int nBands = bInterp ? static_cast<int>(adfRequested.size()) : static_cast<int>(sInfo.bands);
-    for (int i = 0; i < nBands; i++)
-    {
-        auto poBand = new HINERRasterBand(poDS.get(), i + 1, eDT);
-        poDS->SetBand(i + 1, poBand);
-        poBand->m_bHasNoData = sInfo.has_nodata != 0;
-        poBand->m_dfNoData = sInfo.nodata;
-        if (!bInterp)
-        {
-            poDS->m_adfBandWL.push_back(padfWL ? padfWL[i] : NAN);
-            if (sMeta.band_descriptions && sMeta.band_descriptions[i])
-                poBand->GDALMajorObject::SetDescription(sMeta.band_descriptions[i]);
-            if (sMeta.color_interp)
-                poBand->m_eColorInterp = static_cast<GDALColorInterp>(sMeta.color_interp[i]);
-            if (padfWL)
-                HINERSetWavelengthItems(poBand, padfWL[i], sMeta.fwhm ? sMeta.fwhm[i] : NAN,
-                                        pszUnits);
-        }
-        else
-        {
-            /* positions without wavelengths are 1-based band numbers */
-            const double dfAt = padfWL ? adfRequested[i] : adfRequested[i] - 1.0;
-            poDS->m_adfBandWL.push_back(dfAt);
-            double dfFWHM = NAN;
-            if (padfWL && sMeta.fwhm)
-            {
-                dfFWHM = HINERInterpolateFWHM(padfWL, sMeta.fwhm, sInfo.bands, dfAt);
-            }
-            CPLString osDesc;
-            if (padfWL)
-            {
-                osDesc.Printf("%s %s (interpolated)", HINERFormatDouble(adfRequested[i]).c_str(),
-                              pszUnits && pszUnits[0] ? pszUnits : "");
-                HINERSetWavelengthItems(poBand, adfRequested[i], dfFWHM, pszUnits);
-            }
-            else
-            {
-                osDesc.Printf("band position %s (interpolated)",
-                              HINERFormatDouble(adfRequested[i]).c_str());
-            }
-            poBand->GDALMajorObject::SetDescription(osDesc);
-        }
-    }
-    /* stored band metadata (the wavelength items came from WAVE above; stored ones win) */
-    if (!bInterp)
-    {
-        for (uint32_t i = 0; i < sMeta.n_items; i++)
-        {
-            const hiner_meta_item &sItem = sMeta.items[i];
-            if (sItem.band >= 0 && sItem.band < nBands)
-                HINERSetItem(poDS->GetRasterBand(sItem.band + 1), sItem.key, sItem.value,
-                             sItem.domain);
-        }
-    }
-
-    /* the decoded band cache: CACHE_MB (open option) or HINER_CACHE_MB (config) */
-    HINEROptionValue oVal;
-    HINERTuningOpenOption(poOpenInfo->papszOpenOptions, "CACHE_MB", "HINER_CACHE_MB", oVal);
-    const double dfCacheMB = oVal.dfValue;
-    const double dfBandMB = static_cast<double>(poDS->nRasterXSize) * poDS->nRasterYSize *
-                            GDALGetDataTypeSizeBytes(eDT) / (1024.0 * 1024.0);
-    poDS->m_nCacheBands =
-        static_cast<size_t>(std::max(1.0, std::min(dfCacheMB / std::max(dfBandMB, 1e-9), 1e6)));
-
-    /* decoding threads: NUM_THREADS, else GDAL_NUM_THREADS, else every CPU */
-    HINERTuningOpenOption(poOpenInfo->papszOpenOptions, "NUM_THREADS", "GDAL_NUM_THREADS", oVal);
-    const int nThreads = oVal.bWord ? CPLGetNumCPUs() : static_cast<int>(oVal.nValue);
-    hiner_model_set_threads(poDS->m_poModel.get(), nThreads);
+    if (adfRequested.empty())
+        poDS->CreateStoredBands(sInfo, sMeta, eDT);
+    else
+        poDS->CreateInterpolatedBands(sInfo, sMeta, adfRequested, eDT);
+    poDS->ApplyTuningOptions(poOpenInfo, eDT);
 
     poDS->SetDescription(poOpenInfo->pszFilename);
-    if (bInterp)
+    if (poDS->m_bInterpolated)
     {
         /* the .aux.xml beside the file describes the stored bands: a view at other
          * wavelengths must neither read nor overwrite it */

@@ -64,6 +64,14 @@ class HINERDataset final : public GDALPamDataset
     const GByte *GetBand(int nBand);
     void WriteOnClose();
     static GDALDataset *OpenInternal(GDALOpenInfo *poOpenInfo);
+    /* the steps of OpenInternal */
+    void SetGeoreferencing(const hiner_meta &sMeta);
+    void SetDatasetMetadata(const hiner_info &sInfo, const hiner_meta &sMeta);
+    HINERRasterBand *AddBand(const hiner_info &sInfo, GDALDataType eDT);
+    void CreateStoredBands(const hiner_info &sInfo, const hiner_meta &sMeta, GDALDataType eDT);
+    void CreateInterpolatedBands(const hiner_info &sInfo, const hiner_meta &sMeta,
+                                 const std::vector<double> &adfRequested, GDALDataType eDT);
+    void ApplyTuningOptions(GDALOpenInfo *poOpenInfo, GDALDataType eDT);
 
   public:
     HINERDataset();
