@@ -427,16 +427,13 @@ fail:
  * goes MSB first down a binary tree of adaptive probabilities (LZMA's literal bit tree)
  * over its top min(bits, 8) bits; the remaining low bits of a wider symbol go down a
  * second tree shared by all top values: min/max quantization spreads a tensor over the
- * whole range, so the low bits are near uniform. Against a full 12-bit tree this measured
- * 0.1 % smaller on 12-bit per-channel weights and 0.2 % larger on a narrow (std 30) 12-bit
- * Gaussian, in far less memory (at most 512 nodes per model, against 4096).
+ * whole range, so the low bits are near uniform. That codes about as well as a full tree
+ * over all the bits, in far less memory (at most 512 nodes per model, 4096 for 12 bits).
  *
  * Each node adapts at a rate set by how many bits it has seen: shift 4 while fresh, then
- * 5, 6 and 7 (roughly the 1/n of a frequency count, as AV1's CDF adaptation). On rounded
- * Gaussians, skewed, bimodal and per-channel quantized CNN weights at 4, 8 and 12 bits it
- * came out 0.2-0.4 % below the best fixed shift (6), 0.75-1.1 % below shift 5, 2-3 %
- * below shift 4, and 0.5-0.75 % below a two-rate (4 and 7) mix; the exact switch points
- * hardly matter (+-0.05 %). */
+ * 5, 6 and 7 (roughly the 1/n of a frequency count, as AV1's CDF adaptation). On quantized
+ * weights this codes smaller than any fixed shift or a two-rate mix; the exact switch
+ * points hardly matter. */
 
 #define ARITH_TOP 8
 #define ARITH_SEEN 56 /* a node's count saturates where the rate stops changing */

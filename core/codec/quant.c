@@ -224,10 +224,9 @@ hiner_status hn_quantize(hn_qtensor *qt, const float *w, size_t rows, size_t col
         }
     }
     /* mode -1: the least squared error at equal bytes. Side information of s bytes could
-     * buy 8 s / n bits more per value, each bit a quarter of the squared error. By squared
-     * error alone per row always won: a bias stored as 200 rows of 1 value took 800 bytes
-     * of side information; in hydice_urban_162 at 0.1 bpppb mode 1's side information was
-     * 21 % of the payload. */
+     * buy 8 s / n bits more per value, each bit a quarter of the squared error. Squared
+     * error alone would always pick per-row ranges, whose side information can cost more
+     * than the values (a bias of n rows of one value carries 4 n bytes of it). */
     int use = mode >= 0 ? mode : 0;
     double best = INFINITY;
     for (int m = 0; m < 3 && mode < 0; m++) {

@@ -31,9 +31,9 @@ enum {
 };
 
 /* Every stream starts as if this text had been coded just before it (see tc_prime): phrases
- * that GDAL metadata and PROJ's WKT repeat from file to file then cost a few bits each, e.g.
- * a WGS 84 / UTM WKT2 goes from ~32 % to ~9 %. Part of the format: changing a byte of it
- * breaks every existing stream. */
+ * that GDAL metadata and PROJ's WKT repeat from file to file then cost a few bits each (a
+ * WGS 84 / UTM WKT2 shrinks to a fraction of its unprimed size). Part of the format:
+ * changing a byte of it breaks every existing stream. */
 static const char PRIMER[] =
     "wavelength_units=Nanometers\0wavelength=\0fwhm=\0bbl=1\0band 1 (400.0 Nanometers)\0"
     "Micrometers\0AREA_OR_POINT=Area\0CENTRAL_WAVELENGTH_UM=\0FWHM_UM=\0"

@@ -268,8 +268,7 @@ hiner_status hn_plan_for_bytes(const hiner_params *p, uint32_t W, uint32_t H, ui
      * and wide, where parameters and multiply-adds cost most: of the floors that fit, take
      * the first whose layout keeps the taper (at most one layer raised to the floor), down
      * to a floor of 6, taken as it comes (narrower layers lose more by a channel than they
-     * gain by the taper).
-     * hydice_urban_162 at 0.2 bpppb: widths 13,11,10,10,10 gave 42.04 dB, 15..8 42.42. */
+     * gain by the taper). */
     static const int floors[] = {12, 10, 8, 6, 5, 4, 3, 2};
     const int nf = p->min_width ? 1 : (int)(sizeof floors / sizeof *floors);
     for (int f = 0; f < nf; f++) {

@@ -11,17 +11,14 @@
 HN_HIDDEN hiner_status hn_plan_make(const hiner_params *p, uint32_t W, uint32_t H, uint32_t C,
                                     hiner_plan *out, const hn_log *lg);
 /* Bits per weight a network is sized for when quant_bits is b, before it is trained (the
- * rate fit then picks each tensor's width). b - 2: the rate fit gives the bits where the
- * PSNR needs them, so a larger network pays (hydice_urban_162 at 0.1 bpppb, automatic
- * epochs: 38.88 dB sized at b - 2, 38.55 at b - 3; b - 1 gave 38.11 with the former
- * fit). */
+ * rate fit then picks each tensor's width). Two below b: the rate fit puts the bits where
+ * the PSNR needs them, so a larger network pays (docs/benchmarks.md). */
 #define HN_BETA(b) ((double)(b) - 2.0)
-/* Epochs when the params leave them automatic: a deterministic compute budget. A step is
- * modelled as HN_STEP_FIXED seconds plus forward + backward multiply-adds at HN_STEP_MACS
- * per second, fitted to steps measured with 2 threads on this machine (0.70 ms for a
- * 10.5 MMAC decoder, 1.0 ms at 18 MMAC, 1.4 ms at 28 MMAC, ~7 ms at 192 MMAC); the budget
- * is HN_TRAIN_BUDGET seconds of such steps. Small networks train long, large ones within
- * the time. */
+/* Epochs when the params leave them automatic: a deterministic compute budget, so the
+ * same input gives the same file on any machine. A step is modelled as HN_STEP_FIXED
+ * seconds plus forward + backward multiply-adds at HN_STEP_MACS per second (fitted to
+ * steps timed with 2 threads); the budget is HN_TRAIN_BUDGET seconds of such steps. Small
+ * networks train long, large ones within the time (the fit: docs/benchmarks.md). */
 #define HN_TRAIN_BUDGET 420.0
 #define HN_STEP_FIXED 0.4e-3
 #define HN_STEP_MACS 0.9e11
@@ -29,11 +26,9 @@ HN_HIDDEN hiner_status hn_plan_make(const hiner_params *p, uint32_t W, uint32_t 
 #define HN_EPOCHS_MAX 3000
 HN_HIDDEN int hn_auto_epochs(const hiner_plan *pl);
 /* A network the budget trains fewer than HN_EPOCHS_LARGE epochs gets up to
- * HN_TRAIN_BUDGET_LARGE seconds to come near them: abu_beach1_188 at 0.4 bpppb (134k
- * weights) trained 222 epochs to 55.54 dB, 280 to 56.16; sized for 6 bits per weight
- * (164k weights), 268 epochs gave 56.34 in 7.3 minutes (the step model counts 540 s:
- * it overestimates steps of large networks by about a third). The size rules
- * (hn_plan_for_rate) count with hn_auto_epochs, not this. */
+ * HN_TRAIN_BUDGET_LARGE seconds to come near them: large networks still gain from the
+ * extra epochs, and the step model overestimates their steps (docs/benchmarks.md). The
+ * size rules (hn_plan_for_rate) count with hn_auto_epochs, not this. */
 #define HN_EPOCHS_LARGE 320
 #define HN_TRAIN_BUDGET_LARGE 600.0
 /* The params' epochs, resolving automatic (-1) for a plan. */
@@ -42,10 +37,8 @@ HN_HIDDEN int hn_epochs_for(const hiner_params *p, const hiner_plan *pl);
 #define HN_AUTO_QAT(epochs) ((epochs) >= 20 ? (epochs) / 20 : 0)
 /* Compact spectral encoder defaults of the file format. */
 #define HN_AUTO_ENC_HIDDEN 64
-/* The stored encoder's share of the budget its hidden width is chosen for. 20 % left the
- * decoder short: at 14 %, sandiego_189 at 0.1 bpppb gets hidden 24 instead of 32 and a
- * decoder of c0 10 instead of 9: 43.32 dB instead of 42.45 at equal epochs; hydice_urban_162
- * at 0.2, hidden 32 instead of 48: 42.64 instead of 42.18 (docs/benchmarks.md). */
+/* The stored encoder's share of the budget its hidden width is chosen for: a larger share
+ * leaves the decoder short (docs/benchmarks.md). */
 #define HN_ENC_SHARE 0.14
 HN_HIDDEN int hn_auto_enc_freqs(uint32_t C, float base);
 /* Expected bytes of the stored tensors of a plan at beta bits per value. */
@@ -60,8 +53,8 @@ HN_HIDDEN hiner_status hn_plan_for_rate(const hiner_params *p, uint32_t W, uint3
                                         uint32_t C, double bytes, hiner_plan *pl,
                                         const hn_log *lg);
 /* Automatic epochs below which a network counts as compute-bound, and the most bits per
- * weight added to train a smaller one longer. abu_beach1_188 (150 x 150) at 0.4 bpppb:
- * 207k weights got 145 epochs and 55.02 dB, below its 55.11 at 0.2 bpppb. */
+ * weight added to train a smaller one longer: an undertrained large network can decode
+ * worse than a smaller one at half the rate (docs/benchmarks.md). */
 #define HN_EPOCHS_WANT 200
 #define HN_EXTRA_BITS 4
 /* Widths c_1..c_n from c0 (c_{i+1} = max(rint(c_i / reduce), floor)); fills plan->widths
