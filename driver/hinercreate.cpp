@@ -317,6 +317,43 @@ static bool HINEREncode(const char *pszFilename, GDALDataset *poSrcDS, hiner_par
     return true;
 }
 
+/* The file has one data type and one NoData for all bands: band 1's. A source whose bands
+ * differ fails with bStrict, else warns. */
+static bool HINERCheckBandsAlike(GDALDataset *poSrcDS, int bStrict)
+{
+    const int nBands = poSrcDS->GetRasterCount();
+    for (int i = 2; i <= nBands; i++)
+    {
+        if (poSrcDS->GetRasterBand(i)->GetRasterDataType() !=
+            poSrcDS->GetRasterBand(1)->GetRasterDataType())
+        {
+            CPLError(bStrict ? CE_Failure : CE_Warning, CPLE_NotSupported,
+                     "HINER: bands of different data types; band 1's type is used for all");
+            if (bStrict)
+                return false;
+            break;
+        }
+    }
+    int bHasNoData1 = FALSE;
+    const double dfNoData1 =
+        nBands ? poSrcDS->GetRasterBand(1)->GetNoDataValue(&bHasNoData1) : 0;
+    for (int i = 2; i <= nBands; i++)
+    {
+        int bHas = FALSE;
+        const double dfNoData = poSrcDS->GetRasterBand(i)->GetNoDataValue(&bHas);
+        if (bHas != bHasNoData1 || (bHas && dfNoData != dfNoData1 &&
+                                    !(std::isnan(dfNoData) && std::isnan(dfNoData1))))
+        {
+            CPLError(bStrict ? CE_Failure : CE_Warning, CPLE_NotSupported,
+                     "HINER: bands have different NoData values; band 1's is used for all");
+            if (bStrict)
+                return false;
+            break;
+        }
+    }
+    return true;
+}
+
 /************************************************************************/
 /*                              CreateCopy                              */
 /************************************************************************/
@@ -330,35 +367,8 @@ GDALDataset *HINERDataset::CreateCopy(const char *pszFilename, GDALDataset *poSr
         hiner_params sParams;
         if (!HINERParseCreationOptions(papszOptions, &sParams))
             return nullptr;
-        const int nBands = poSrcDS->GetRasterCount();
-        for (int i = 2; i <= nBands; i++)
-        {
-            if (poSrcDS->GetRasterBand(i)->GetRasterDataType() !=
-                poSrcDS->GetRasterBand(1)->GetRasterDataType())
-            {
-                CPLError(bStrict ? CE_Failure : CE_Warning, CPLE_NotSupported,
-                         "HINER: bands of different data types; band 1's type is used for all");
-                if (bStrict)
-                    return nullptr;
-                break;
-            }
-        }
-        int bHasNoData1 = FALSE;
-        const double dfNoData1 = nBands ? poSrcDS->GetRasterBand(1)->GetNoDataValue(&bHasNoData1) : 0;
-        for (int i = 2; i <= nBands; i++)
-        {
-            int bHas = FALSE;
-            const double dfNoData = poSrcDS->GetRasterBand(i)->GetNoDataValue(&bHas);
-            if (bHas != bHasNoData1 || (bHas && dfNoData != dfNoData1 &&
-                                        !(std::isnan(dfNoData) && std::isnan(dfNoData1))))
-            {
-                CPLError(bStrict ? CE_Failure : CE_Warning, CPLE_NotSupported,
-                         "HINER: bands have different NoData values; band 1's is used for all");
-                if (bStrict)
-                    return nullptr;
-                break;
-            }
-        }
+        if (!HINERCheckBandsAlike(poSrcDS, bStrict))
+            return nullptr;
         if (!HINEREncode(pszFilename, poSrcDS, &sParams, pfnProgress, pProgressData))
             return nullptr;
         GDALOpenInfo oOpenInfo(pszFilename, GA_ReadOnly);

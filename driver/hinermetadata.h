@@ -25,7 +25,6 @@ struct HINERMetaBuilder
     hiner_meta sMeta{};
     std::string osCRS, osGCPCRS, osUnits;
     std::vector<hiner_gcp> asGCPs;
-    std::vector<std::string> aosGCPId, aosGCPInfo;
     std::vector<std::string> aosDesc;
     std::vector<const char *> apszDesc;
     std::vector<int> anColor;

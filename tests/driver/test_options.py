@@ -31,7 +31,8 @@ def src(tmp_path_factory):
     y, x = np.mgrid[0:h, 0:w].astype(np.float64)
     ds = gdal.GetDriverByName('GTiff').Create(path, w, h, c, gdal.GDT_UInt16)
     for b in range(c):
-        ds.GetRasterBand(b + 1).WriteArray(np.round(2000 + 500 * np.sin(0.2 * x + 0.1 * b) + 20 * y))
+        cube = 2000 + 500 * np.sin(0.2 * x + 0.1 * b) + 20 * y
+        ds.GetRasterBand(b + 1).WriteArray(np.round(cube))
     ds = None
     return path
 
