@@ -423,7 +423,7 @@ static void asw_part_backward(const hn_sf_cfg *c, const hn_sf_params *w, const h
                               hn_sf_acts *a, size_t B, float rec_scale)
 {
     const size_t C = c->C, RP = B * c->P * c->P;
-    /* invalid pixels were set to 0 after ASW; L_R = sum (y - x)^2 over valid ones */
+    /* the forward pass set invalid pixels to 0 after ASW; L_R = sum (y - x)^2 over valid ones */
     for (size_t r = 0; r < RP; r++) {
         float *d = a->dy + r * C;
         if (!a->mask[r]) {

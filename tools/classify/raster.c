@@ -134,7 +134,8 @@ uint8_t *load_labels(const options *o, const image *im, int *n_classes)
         int same = a && b && OSRIsSame(a, b);
         OSRDestroySpatialReference(a);
         OSRDestroySpatialReference(b);
-        if (!same) die("%s and %s have different coordinate reference systems", o->labels, o->image);
+        if (!same)
+            die("%s and %s have different coordinate reference systems", o->labels, o->image);
     }
     GDALRasterBandH band = GDALGetRasterBand(ds, 1);
     const size_t HW = (size_t)W * H;
