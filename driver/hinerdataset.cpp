@@ -361,7 +361,9 @@ void HINERDataset::SetDatasetMetadata(const hiner_info &sInfo, const hiner_meta 
     for (uint32_t i = 0; i < sMeta.n_items; i++)
         if (sMeta.items[i].band < 0)
             HINERSetItem(this, sMeta.items[i].key, sMeta.items[i].value, sMeta.items[i].domain);
-    HINERSetItem(this, "COMPRESSION", "HINER", "IMAGE_STRUCTURE");
+    /* a name outside GDAL's usual list breaks clients that map it (rasterio): as WEBP, only
+     * the reversibility */
+    HINERSetItem(this, "COMPRESSION_REVERSIBILITY", "LOSSY", "IMAGE_STRUCTURE");
     HINERSetItem(this, "INTERLEAVE", "BAND", "IMAGE_STRUCTURE");
     if (!sInfo.has_encoder)
         HINERSetItem(this, "WAVELENGTH_INTERPOLATION", "UNAVAILABLE", "HINER");
