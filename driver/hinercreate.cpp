@@ -148,6 +148,22 @@ static bool HINERParseCreationOptions(CSLConstList papszOptions, hiner_params *p
 /*                          Encoding helpers                            */
 /************************************************************************/
 
+/* What the file does not store (band unit, scale and offset, category names, colour
+ * table, attribute table) goes to PAM (.aux.xml) when the source has it. */
+static const int HINER_PAM_FLAGS = GCIF_PROCESS_BANDS | GCIF_CATEGORYNAMES | GCIF_SCALEOFFSET |
+                                   GCIF_UNITTYPE | GCIF_COLORTABLE | GCIF_RAT |
+                                   GCIF_ONLY_IF_MISSING;
+
+/* Create()'s dataset holds what was set on its bands in memory (its PAM is not saved):
+ * the written file gets it in its .aux.xml, as CreateCopy gives it. */
+static void HINERCloneToPam(const char *pszFilename, GDALDataset *poFrom)
+{
+    GDALOpenInfo oOpenInfo(pszFilename, GA_ReadOnly);
+    std::unique_ptr<GDALDataset> poDS(HINERDataset::Open(&oOpenInfo));
+    if (poDS)
+        cpl::down_cast<HINERDataset *>(poDS.get())->CloneInfo(poFrom, HINER_PAM_FLAGS);
+}
+
 namespace
 {
 /* Reads one band of the source through GDAL, in the file's data type. */
@@ -375,10 +391,7 @@ GDALDataset *HINERDataset::CreateCopy(const char *pszFilename, GDALDataset *poSr
         auto poDS = cpl::down_cast<HINERDataset *>(Open(&oOpenInfo));
         if (poDS)
         {
-            /* what the file does not store goes to PAM (.aux.xml) when present */
-            const int nFlags = GCIF_PROCESS_BANDS | GCIF_CATEGORYNAMES | GCIF_SCALEOFFSET |
-                               GCIF_UNITTYPE | GCIF_COLORTABLE | GCIF_RAT | GCIF_ONLY_IF_MISSING;
-            poDS->CloneInfo(poSrcDS, nFlags);
+            poDS->CloneInfo(poSrcDS, HINER_PAM_FLAGS);
         }
         return poDS;
     }
@@ -466,7 +479,8 @@ void HINERDataset::WriteOnClose()
     {
         CPLDebug("HINER", "training on close: %s", m_osTargetFilename.c_str());
         /* the dataset reads back its own bands: IReadBlock in write mode */
-        HINEREncode(m_osTargetFilename.c_str(), this, &sParams, nullptr, nullptr);
+        if (HINEREncode(m_osTargetFilename.c_str(), this, &sParams, nullptr, nullptr))
+            HINERCloneToPam(m_osTargetFilename.c_str(), this);
     }
     if (m_fpTemp)
         VSIFCloseL(m_fpTemp);

@@ -219,6 +219,28 @@ def test_create_writearray(tmp):
     assert psnr > 28
 
 
+def test_create_keeps_band_units_scale_offset_categories(tmp):
+    """What the file does not store, set through Create, comes back (from the .aux.xml),
+    as CreateCopy gives it: GDAL's testSetUnitType and rasterio's units/scales/offsets."""
+    dst = str(tmp / 'created_units.hiner')
+    ds = gdal.GetDriverByName('HINER').Create(dst, 24, 20, 3, gdal.GDT_UInt16,
+                                              options=['SIZE=4000', 'EPOCHS=2', 'QAT_EPOCHS=0'])
+    for b in range(3):
+        band = ds.GetRasterBand(b + 1)
+        band.WriteArray((np.arange(480).reshape(20, 24) * (b + 1)).astype(np.uint16))
+        assert band.SetUnitType('mg/m3') == 0
+        assert band.SetScale(0.5 * (b + 1)) == 0 and band.SetOffset(10.0 + b) == 0
+    ds.GetRasterBand(2).SetCategoryNames(['water', 'land'])
+    ds = None
+    ds = gdal.Open(dst)
+    for b in range(3):
+        band = ds.GetRasterBand(b + 1)
+        assert band.GetUnitType() == 'mg/m3'
+        assert band.GetScale() == 0.5 * (b + 1) and band.GetOffset() == 10.0 + b
+    assert ds.GetRasterBand(2).GetCategoryNames() == ['water', 'land']
+    assert ds.GetRasterBand(1).GetCategoryNames() is None
+
+
 def test_vsimem_and_vsizip(tmp):
     src = str(tmp / 'v.tif')
     cube, _ = synthetic(src, w=32, h=24, c=12)
