@@ -43,7 +43,7 @@ extern "C" {
 #define HINER_VERSION_NUMBER \
     (HINER_VERSION_MAJOR * 10000 + HINER_VERSION_MINOR * 100 + HINER_VERSION_PATCH)
 /* Bumped whenever a public struct changes layout; hiner_params_init() checks it. */
-#define HINER_ABI_VERSION 1
+#define HINER_ABI_VERSION 2
 
 /* Library version as HINER_VERSION_NUMBER and as "MAJOR.MINOR.PATCH". */
 HINER_API unsigned hiner_version(void);
@@ -182,8 +182,20 @@ typedef struct hiner_params {
                                        default 5 (the paper's), 3 or 1 make later stages
                                        cheaper */
 
-    uint64_t reserved[14]; /* zero */
+    /* --- tiles (hiner_encode*): a scene larger than a tile is split into a grid of tiles,
+       each its own network, trained in parallel over `threads` (docs/format.md) --- */
+    int tile_width, tile_height;    /* 0 = automatic (HINER_TILE_AUTO: a scene up to that
+                                       size, and a little more, stays one tile); a tile
+                                       size >= the scene's makes one tile */
+    int tile_margin;                /* pixels of the neighbouring tiles each tile's network
+                                       is also trained on, so tiles do not show their
+                                       edges; -1 = automatic */
+
+    uint64_t reserved[12]; /* zero */
 } hiner_params;
+
+/* The automatic tile size, in pixels per side. */
+#define HINER_TILE_AUTO 256
 
 /* Fills p with defaults. Pass HINER_ABI_VERSION; a mismatch returns HINER_E_ABI. */
 HINER_API hiner_status hiner_params_init(hiner_params *p, int abi_version);
@@ -197,8 +209,16 @@ HINER_API hiner_status hiner_params_validate(const hiner_params *p);
  * row-major, contiguous. Return 0 on success, nonzero on failure (HINER_E_IO). */
 typedef int (*hiner_read_band_fn)(void *user, uint32_t band, void *out);
 
-/* An input cube. Either `data` (band-sequential, (C,H,W) contiguous samples of dtype)
- * or `read_band` (called once per band, in band order, while training is set up). */
+/* Reads the window (x0, y0, w, h) of every band into out: bands x h x w samples of the
+ * cube's dtype, band-sequential, rows contiguous. Return 0 on success (HINER_E_IO else).
+ * Never called by two threads at once. */
+typedef int (*hiner_read_window_fn)(void *user, uint32_t x0, uint32_t y0, uint32_t w,
+                                    uint32_t h, void *out);
+
+/* An input cube: `data` (band-sequential, (C,H,W) contiguous samples of dtype), or
+ * `read_window` (windows of all bands, as many as the tiles need: memory stays bounded
+ * by the tiles in flight whatever the scene's size), or `read_band` (called once per
+ * band, in band order: the cube is held in memory). The first one set is used. */
 typedef struct hiner_cube {
     uint32_t width, height, bands;
     hiner_dtype dtype;
@@ -208,6 +228,8 @@ typedef struct hiner_cube {
     int has_nodata;            /* pixels equal to nodata are invalid */
     double nodata;             /* NaN is always invalid for float types */
     const double *wavelengths; /* `bands` centre wavelengths (any unit), or NULL */
+    hiner_read_window_fn read_window;
+    void *window_user;
 } hiner_cube;
 
 /* ====================================================================================
@@ -375,6 +397,20 @@ HINER_API hiner_status hiner_encode_mem(const hiner_cube *cube, const hiner_meta
                                         const hiner_params *p, void **out, size_t *size,
                                         hiner_encode_report *report);
 HINER_API void hiner_free(void *p);
+/* The smallest size target, in bytes, that hiner_encode's planning accepts for this cube,
+ * metadata and p (its size target aside: bpppb, size_bytes and model_bytes are not used):
+ * the file's chunks but the network's, the informative training record left out where that
+ * helps as the encoder does, plus the smallest network. With pixels (cube->data or
+ * cube->read_band) they are read once as hiner_encode reads them, and the answer is the
+ * encoder's own threshold. With cube->data and cube->read_band both NULL no pixel is read:
+ * each band's range counts as values that code as poorly as random ones of the type, and
+ * no pixel as NoData (NoData pixels add a mask to the file), so a target at or above the
+ * answer is accepted unless the cube has NoData pixels. Either way a target at or above it
+ * can still fail after training when the weights cannot be fitted within 5 % of it
+ * (HINER_E_BUDGET). meta may be NULL. HINER_E_LIMIT when the smallest network is beyond the
+ * format's limits, HINER_E_NODATA when every pixel read is NoData. Keeps no state. */
+HINER_API hiner_status hiner_min_size(const hiner_cube *cube, const hiner_meta *meta,
+                                      const hiner_params *p, uint64_t *bytes);
 
 /* ====================================================================================
  * Open: read a .hiner stream into a model
@@ -391,8 +427,13 @@ typedef struct hiner_reader {
 /* Parses and checks a whole stream (every CRC, every size against the limits of
  * docs/format.md) and returns a model that decodes it. Never crashes on hostile input:
  * HINER_E_CORRUPT, HINER_E_TRUNCATED, HINER_E_VERSION or HINER_E_LIMIT instead.
- * The reader is used only during the call. */
+ * The reader is used only during the call (a stream of at most 1 GiB is read whole). */
 HINER_API hiner_status hiner_open(const hiner_reader *r, hiner_model **out);
+/* As hiner_open, for streams of any size: a tiled stream is read lazily, its head
+ * (header, scene chunks, tile index) now and each tile when a decode first needs it, with
+ * one read_at call per tile (a tile's chunks are contiguous), checked then; a file of one
+ * tile is read whole now. r and r->user must stay valid until hiner_model_free. */
+HINER_API hiner_status hiner_open_lazy(const hiner_reader *r, hiner_model **out);
 HINER_API hiner_status hiner_open_file(const char *path, hiner_model **out);
 HINER_API hiner_status hiner_open_mem(const void *data, size_t size, hiner_model **out);
 
@@ -412,9 +453,15 @@ typedef struct hiner_info {
     int format_major, format_minor;        /* 0 for a model that was not read from a file */
     int entropy;
     int quant_bits;             /* largest bit width of the stored tensors */
-    hiner_bits bits;            /* of the file read (zero for a trained model) */
+    hiner_bits bits;            /* of the file read (zero for a trained model); of a tiled
+                                   file read lazily, the head and the tiles read so far,
+                                   `total` the whole file */
     double bpppb;
     const char *training;       /* "key=value" lines of the training settings, or "" */
+    uint32_t tile_width, tile_height; /* the grid: tile t = ty * tiles_x + tx covers
+                                         (tx * tile_width, ty * tile_height), narrower in
+                                         the last column and row; one tile is the raster */
+    uint32_t tiles_x, tiles_y;
 } hiner_info;
 
 HINER_API hiner_status hiner_model_info(const hiner_model *m, hiner_info *out);
@@ -430,6 +477,21 @@ HINER_API hiner_status hiner_model_decode_band_as(hiner_model *m, uint32_t band,
 /* As hiner_model_decode_wavelength, into `type` samples. */
 HINER_API hiner_status hiner_model_decode_wavelength_as(hiner_model *m, double wl,
                                                         hiner_dtype type, void *out);
+
+/* Tile (tx, ty) of stored band `band` (by_wavelength 0) or of the band at wavelength `where`
+ * (by_wavelength 1, as hiner_model_decode_wavelength) into `type` samples: the tile's
+ * width x height (hiner_info's grid), rows contiguous. Only that tile is read and run. */
+HINER_API hiner_status hiner_model_decode_tile_as(hiner_model *m, uint32_t tx, uint32_t ty,
+                                                  int by_wavelength, double where,
+                                                  hiner_dtype type, void *out);
+/* The window (x0, y0, w, h) of a band, as hiner_model_decode_tile_as: only the tiles the
+ * window touches are read and run. out holds w x h samples. */
+HINER_API hiner_status hiner_model_decode_window_as(hiner_model *m, uint32_t x0, uint32_t y0,
+                                                    uint32_t w, uint32_t h, int by_wavelength,
+                                                    double where, hiner_dtype type, void *out);
+/* Most bytes of tile networks a lazily read model keeps loaded (default 64 MiB, at least
+ * one tile). */
+HINER_API hiner_status hiner_model_set_tile_cache(hiner_model *m, size_t bytes);
 
 #ifdef __cplusplus
 }

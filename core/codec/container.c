@@ -9,10 +9,32 @@ const uint8_t hn_magic[8] = {0x89, 'H', 'N', 'R', '\r', '\n', 0x1a, '\n'};
 
 void hn_file_header(hn_buf *out)
 {
+    hn_file_header_minor(out, HN_FORMAT_MINOR_ONE_TILE);
+}
+
+void hn_file_header_minor(hn_buf *out, int minor)
+{
     hn_buf_put(out, hn_magic, 8);
     hn_buf_u16(out, HN_FORMAT_MAJOR);
-    hn_buf_u16(out, HN_FORMAT_MINOR);
+    hn_buf_u16(out, (uint16_t)minor);
     hn_buf_u32(out, 0);
+}
+
+hiner_status hn_chunk_at(const uint8_t *p, size_t n, size_t pos, hn_chunk *c)
+{
+    HN_CHECK(pos > n || n - pos < 16, HINER_E_TRUNCATED);
+    const uint8_t *h = p + pos;
+    const uint32_t flags = hn_read_le32(h + 4), len = hn_read_le32(h + 8);
+    HN_CHECK((size_t)len > n - pos - 16, HINER_E_TRUNCATED);
+    const uint32_t crc = hn_crc32(hn_crc32(0, h, 12), h + 12, len);
+    HN_CHECK(crc != hn_read_le32(h + 12 + len), HINER_E_CORRUPT);
+    memcpy(c->type, h, 4);
+    c->type[4] = 0;
+    c->critical = (flags & HN_CHUNK_CRITICAL) != 0;
+    c->data = h + 12;
+    c->n = len;
+    c->offset = pos;
+    return HINER_OK;
 }
 
 void hn_chunk_put(hn_buf *out, const char *type, int critical, const void *payload, size_t n)

@@ -7,7 +7,8 @@
 #include "codec.h"
 
 #define HN_FORMAT_MAJOR 1
-#define HN_FORMAT_MINOR 1
+#define HN_FORMAT_MINOR 2          /* the newest this library reads and writes */
+#define HN_FORMAT_MINOR_ONE_TILE 1 /* what a file of one tile is written as */
 #define HN_CHUNK_CRITICAL 1u
 #define HN_CHUNK_OVERHEAD 16 /* type, flags, length, crc */
 #define HN_HEADER_BYTES 16
@@ -23,6 +24,9 @@ typedef struct hn_chunk {
 } hn_chunk;
 
 HN_HIDDEN void hn_file_header(hn_buf *out);
+HN_HIDDEN void hn_file_header_minor(hn_buf *out, int minor);
+/* The chunk at pos of p[0, n): framing and CRC checked. */
+HN_HIDDEN hiner_status hn_chunk_at(const uint8_t *p, size_t n, size_t pos, hn_chunk *c);
 HN_HIDDEN void hn_chunk_put(hn_buf *out, const char *type, int critical, const void *payload,
                             size_t n);
 HN_HIDDEN int hn_chunk_is(const hn_chunk *c, const char *type);

@@ -12,8 +12,9 @@ hiner_status hn_cube_check(const hiner_cube *cube)
     HN_CHECK(!cube, HINER_E_INVALID_ARG);
     HN_CHECK(cube->width == 0 || cube->height == 0 || cube->bands == 0, HINER_E_INVALID_ARG);
     HN_CHECK(hiner_dtype_size(cube->dtype) == 0, HINER_E_INVALID_ARG);
-    HN_CHECK(!cube->data && !cube->read_band, HINER_E_INVALID_ARG);
-    HN_CHECK(cube->width > 65535 || cube->height > 65535 || cube->bands > 65535, HINER_E_LIMIT);
+    HN_CHECK(!cube->data && !cube->read_band && !cube->read_window, HINER_E_INVALID_ARG);
+    HN_CHECK(cube->width > INT32_MAX || cube->height > INT32_MAX || cube->bands > 65535,
+             HINER_E_LIMIT);
     if (cube->wavelengths)
         for (uint32_t b = 0; b < cube->bands; b++)
             HN_CHECK(!isfinite(cube->wavelengths[b]), HINER_E_INVALID_ARG);
@@ -47,16 +48,22 @@ hiner_status hn_cube_read_band(const hiner_cube *cube, uint32_t b, void *tmp, do
         HN_CHECK(cube->read_band(cube->read_user, b, tmp) != 0, HINER_E_IO);
         src = tmp;
     }
+    *n_valid = hn_samples_read(src, cube->dtype, n, cube->has_nodata, cube->nodata, out, valid);
+    return HINER_OK;
+}
+
+size_t hn_samples_read(const void *src, hiner_dtype t, size_t n, int has_nodata, double nodata,
+                       double *out, uint8_t *valid)
+{
     size_t nv = 0;
     for (size_t i = 0; i < n; i++) {
-        double v = sample_at(src, cube->dtype, i);
-        int ok = isfinite(v) && !(cube->has_nodata && v == cube->nodata);
+        double v = sample_at(src, t, i);
+        int ok = isfinite(v) && !(has_nodata && v == nodata);
         out[i] = v;
         valid[i] = (uint8_t)ok;
         nv += (size_t)ok;
     }
-    *n_valid = nv;
-    return HINER_OK;
+    return nv;
 }
 
 void hn_band_minmax(const double *v, const uint8_t *valid, size_t n, double *mn, double *mx)
@@ -89,9 +96,7 @@ void hn_data_free(hn_data *d)
     memset(d, 0, sizeof *d);
 }
 
-/* Normalised wavelength of each band: real wavelengths mapped to [0,1] when they are
- * given and distinct, else band index / C (the reference's choice). */
-static hiner_status set_wavelengths(hn_data *d, const hiner_cube *cube, const hn_log *lg)
+hiner_status hn_data_wavelengths(hn_data *d, const hiner_cube *cube, const hn_log *lg)
 {
     const uint32_t C = cube->bands;
     int use = cube->wavelengths != NULL && C > 1;
@@ -134,10 +139,40 @@ static hiner_status set_wavelengths(hn_data *d, const hiner_cube *cube, const hn
     return HINER_OK;
 }
 
-hiner_status hn_data_load(hn_data *d, const hiner_cube *cube, const hn_log *lg)
+static hiner_status data_load(hn_data *d, const hiner_cube *cube, const hn_log *lg);
+
+hiner_status hn_cube_in_memory(const hiner_cube *in, hiner_cube *view, void **owned)
+{
+    *view = *in;
+    *owned = NULL;
+    if (in->data || in->read_band) return HINER_OK;
+    size_t n;
+    HN_CHECK(!hn_mul_size((size_t)in->width * in->height, in->bands, &n), HINER_E_LIMIT);
+    *owned = hn_malloc(n, hiner_dtype_size(in->dtype));
+    HN_CHECK(!*owned, HINER_E_NOMEM);
+    if (in->read_window(in->window_user, 0, 0, in->width, in->height, *owned) != 0) {
+        hn_free(*owned);
+        *owned = NULL;
+        return HINER_E_IO;
+    }
+    view->data = *owned;
+    return HINER_OK;
+}
+
+hiner_status hn_data_load(hn_data *d, const hiner_cube *in, const hn_log *lg)
 {
     memset(d, 0, sizeof *d);
-    HN_FORWARD(hn_cube_check(cube));
+    HN_FORWARD(hn_cube_check(in));
+    hiner_cube view;
+    void *owned;
+    HN_FORWARD(hn_cube_in_memory(in, &view, &owned));
+    hiner_status st = data_load(d, &view, lg);
+    hn_free(owned);
+    return st;
+}
+
+static hiner_status data_load(hn_data *d, const hiner_cube *cube, const hn_log *lg)
+{
     hiner_status st = HINER_OK;
     const size_t n = (size_t)cube->width * cube->height, C = cube->bands;
     size_t total;
@@ -154,7 +189,7 @@ hiner_status hn_data_load(hn_data *d, const hiner_cube *cube, const hn_log *lg)
     d->band_max = hn_malloc(C, sizeof(double));
     HN_GOTO_IF(!v || (!cube->data && !tmp) || !d->target || !d->valid || !d->band_min ||
                !d->band_max, HINER_E_NOMEM);
-    HN_GOTO_FWD(set_wavelengths(d, cube, lg));
+    HN_GOTO_FWD(hn_data_wavelengths(d, cube, lg));
     size_t all_valid = 0;
     for (uint32_t b = 0; b < C; b++) {
         size_t nv;

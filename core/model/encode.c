@@ -8,10 +8,7 @@
 #include <math.h>
 
 #include "../codec/container.h"
-#include "assemble.h"
-#include "encode.h"
-#include "fileio.h"
-#include "rate.h"
+#include "tiles.h"
 
 /* Random-sign probes per band for the sensitivities the rate fit weighs errors by: about
  * 256 over the cube, so that the spectral encoder's estimate, the noisiest (its curvature
@@ -51,28 +48,6 @@ fail:
     return st;
 }
 
-/* The encoder's state from stage to stage. */
-typedef struct hn_encoder {
-    const hiner_params *p;
-    hn_log lg;
-    hn_data d;  /* the normalised cube */
-    hn_fixed f; /* the file's parts that do not depend on the weights */
-    hiner_plan plan;
-    hiner_model *m;
-    float *sens, *sens_embed; /* per weight of the net and per value of the embedding table */
-    hn_qset q;                /* the stored tensors */
-    hn_train_cfg cfg;
-    hiner_train_report tr;
-    char trng[512];  /* the training record's text */
-    double samples;  /* W * H * C */
-    int paper;       /* sized by model_bytes, stored at quant_bits: no rate fit */
-    int epochs, qat; /* epochs of training and of fine-tuning */
-    uint64_t target; /* the file's size target in bytes (0 when paper) */
-    uint64_t fixed;  /* bytes of the file but for the stored tensors' payloads */
-    uint64_t total;  /* the file's size at the widths chosen */
-    double psnr_float, psnr_q;
-    hiner_bits bits;
-} hn_encoder;
 
 /* Reads and normalises the cube and builds the fixed parts, the training record as a
  * placeholder of its final size. */
@@ -96,8 +71,7 @@ static hiner_status stage_read(hn_encoder *e, const hiner_cube *cube, const hine
     return hn_pl_text(&e->f.trng, e->trng);
 }
 
-/* The ARCH payload's size for the largest depth, which the plan is sized against. */
-static size_t arch_bound(void)
+size_t hn_arch_bound(void)
 {
     hn_buf arch;
     hn_buf_init(&arch);
@@ -148,7 +122,7 @@ static hiner_status plan_for_target(hn_encoder *e)
 /* Sizes the network: for the target rate, or for model_bytes as the paper does. */
 static hiner_status stage_plan(hn_encoder *e)
 {
-    e->f.arch.n = arch_bound(); /* counted, not written: the ARCH payload comes with the plan */
+    e->f.arch.n = hn_arch_bound(); /* counted, not written: the ARCH payload comes with the plan */
     e->fixed = hn_fixed_bytes(&e->f);
     e->f.arch.n = 0;
     if (e->paper) {
@@ -168,19 +142,29 @@ static hiner_status stage_train(hn_encoder *e)
     HN_FORWARD(hn_model_alloc(&e->m, &e->plan));
     hiner_model *m = e->m;
     m->log = e->lg;
-    m->threads = p->threads > 0 ? p->threads : 1; /* for the evaluation passes */
-    HN_FORWARD(hn_model_take_data(m, &e->d));     /* d keeps the normalised bands */
-    hn_rng rng;
-    hn_rng_seed(&rng, p->seed);
-    hn_net_init_weights(&m->net, &rng);
-    e->epochs = hn_epochs_for(p, &e->plan);
+    m->threads = e->threads; /* for the evaluation passes */
+    HN_FORWARD(hn_model_take_data(m, &e->d)); /* d keeps the normalised bands */
+    if (e->init) {
+        memcpy(m->net.params, e->init, m->net.n_params * sizeof(float));
+    } else {
+        hn_rng rng;
+        hn_rng_seed(&rng, p->seed);
+        hn_net_init_weights(&m->net, &rng);
+    }
+    if (!e->tile_mode) e->epochs = hn_epochs_for(p, &e->plan);
     e->plan.epochs = e->epochs;
     e->qat = p->qat_epochs >= 0 ? p->qat_epochs : HN_AUTO_QAT(e->epochs);
     hn_cfg_from_params(&e->cfg, p);
     e->cfg.epochs = e->epochs;
+    e->cfg.threads = e->threads;
+    e->cfg.progress = e->progress;
+    e->cfg.progress_user = e->progress_user;
+    e->cfg.log = e->lg;
     hn_logf(&e->lg, 2, "training: %d epochs%s, then %d of fine-tuning", e->epochs,
             p->epochs < 0 ? " (automatic)" : "", e->qat);
-    e->cfg.progress_hi = e->qat ? 0.92 : 0.98;
+    const double span = e->progress_hi - e->progress_lo;
+    e->cfg.progress_lo = e->progress_lo;
+    e->cfg.progress_hi = e->progress_lo + span * (e->qat ? 0.92 : 0.98);
     HN_FORWARD(hn_train(m, &e->d, &e->cfg, &e->tr));
     HN_FORWARD(hn_model_compute_embeddings(m));
     e->psnr_float = e->tr.final_psnr;
@@ -216,7 +200,7 @@ static hiner_status fit_or_measure(hn_encoder *e, int keep)
     /* The training record is written after the fit, its figures then known; coded, it can
      * come out a few bytes longer than the placeholder counted in `fixed`. The fit, which
      * fills the target to the byte, leaves it this much room. */
-    const uint64_t trng_slack = e->f.no_trng ? 0 : 16;
+    const uint64_t trng_slack = e->f.no_trng || e->tile_mode ? 0 : 16;
     if (!e->paper)
         return hn_rate_fit(&e->q, e->p->entropy, e->fixed + trng_slack, e->target, keep, &e->total,
                            &e->lg);
@@ -234,9 +218,11 @@ static hiner_status stage_rate_fit(hn_encoder *e)
     hn_qset_init(q, m, e->p->store_encoder, e->p->quant_bits);
     for (int t = 0; t < q->nt && !e->paper; t++)
         q->sens[t] = q->net_index[t] < 0 ? e->sens_embed : e->sens + (q->src[t] - m->net.params);
-    e->f.arch.n = 0;
-    hn_pl_arch(&e->f.arch, &e->plan, m->wavelengths ? 1 : 0, m->lam_lo, m->lam_scale);
-    e->fixed = hn_fixed_bytes(&e->f);
+    if (!e->tile_mode) { /* a tile's fixed bytes came with its plan */
+        e->f.arch.n = 0;
+        hn_pl_arch(&e->f.arch, &e->plan, m->wavelengths ? 1 : 0, m->lam_lo, m->lam_scale);
+        e->fixed = hn_fixed_bytes(&e->f);
+    }
     HN_FORWARD(fit_or_measure(e, 0));
     hn_logf(&e->lg, 3, "timing: rate fit in %.2f s", hn_seconds() - t0);
     return HINER_OK;
@@ -263,7 +249,7 @@ static hiner_status stage_finetune(hn_encoder *e)
     qc.qat_bits = qb;
     qc.qat_mode = qm;
     qc.progress_lo = e->cfg.progress_hi;
-    qc.progress_hi = 0.98;
+    qc.progress_hi = e->progress_lo + (e->progress_hi - e->progress_lo) * 0.98;
     qc.what = "fine-tuning";
     hiner_train_report qr;
     HN_FORWARD(hn_train(e->m, &e->d, &qc, &qr));
@@ -351,38 +337,54 @@ hiner_status hn_encode_to_buf(const hiner_cube *cube, const hiner_meta *meta, co
     memset(&e, 0, sizeof e);
     e.p = p;
     e.lg = (hn_log){p->log, p->log_user};
+    e.threads = p->threads > 0 ? p->threads : 1;
+    e.progress = p->progress;
+    e.progress_user = p->progress_user;
+    e.progress_hi = 1.0;
     hiner_status st = HINER_OK;
     HN_GOTO_FWD(stage_read(&e, cube, meta));
     HN_GOTO_FWD(stage_plan(&e));
-    HN_GOTO_FWD(stage_train(&e));
-    HN_GOTO_FWD(stage_sensitivities(&e));
-    HN_GOTO_FWD(stage_rate_fit(&e));
-    HN_GOTO_FWD(stage_finetune(&e));
-    HN_GOTO_FWD(stage_restore(&e));
+    HN_GOTO_FWD(hn_encode_network(&e));
     HN_GOTO_FWD(stage_assemble(&e, file));
     if (rep) fill_report(&e, file, rep);
     hn_logf(&e.lg, 2, "%zu bytes, %.4f bpppb (target %llu bytes)", file->n,
             file->n * 8.0 / e.samples, (unsigned long long)e.target);
     if (p->progress && !p->progress(1.0, "done", p->progress_user)) HN_GOTO_IF(1, HINER_E_ABORTED);
 fail:
-    hn_free(e.sens);
-    hn_free(e.sens_embed);
-    hn_qset_clear(&e.q);
-    hn_fixed_free(&e.f);
-    hiner_model_free(e.m);
+    hn_encoder_clear(&e);
     hn_data_free(&e.d);
     return st;
+}
+
+hiner_status hn_encode_network(hn_encoder *e)
+{
+    HN_FORWARD(stage_train(e));
+    HN_FORWARD(stage_sensitivities(e));
+    HN_FORWARD(stage_rate_fit(e));
+    HN_FORWARD(stage_finetune(e));
+    return stage_restore(e);
+}
+
+void hn_encoder_clear(hn_encoder *e)
+{
+    hn_free(e->sens);
+    hn_free(e->sens_embed);
+    e->sens = e->sens_embed = NULL;
+    hn_qset_clear(&e->q);
+    hn_fixed_free(&e->f);
+    hiner_model_free(e->m);
+    e->m = NULL;
 }
 
 hiner_status hiner_encode(const hiner_cube *cube, const hiner_meta *meta, const hiner_params *p,
                           hiner_write_fn write, void *user, hiner_encode_report *report)
 {
     HN_CHECK(!write, HINER_E_INVALID_ARG);
-    hn_buf file;
-    hn_buf_init(&file);
-    hiner_status st = hn_encode_to_buf(cube, meta, p, &file, report);
-    if (st == HINER_OK && write(user, file.p, file.n) != 0) st = HINER_E_IO;
-    hn_buf_free(&file);
+    void *data;
+    size_t size;
+    HN_FORWARD(hiner_encode_mem(cube, meta, p, &data, &size, report));
+    hiner_status st = write(user, data, size) != 0 ? HINER_E_IO : HINER_OK;
+    hiner_free(data);
     return st;
 }
 
@@ -394,7 +396,9 @@ hiner_status hiner_encode_mem(const hiner_cube *cube, const hiner_meta *meta, co
     *size = 0;
     hn_buf file;
     hn_buf_init(&file);
-    hiner_status st = hn_encode_to_buf(cube, meta, p, &file, report);
+    const hn_out o = {hn_buf_write_at, &file};
+    uint64_t n = 0;
+    hiner_status st = hn_encode_out(cube, meta, p, &o, &n, report);
     if (st != HINER_OK) {
         hn_buf_free(&file);
         return st;

@@ -8,16 +8,11 @@
 #include "../codec/container.h"
 #include "../codec/quant.h"
 #include "fileio.h"
+#include "tiles.h"
 
 #define MAX_CHUNKS 64
 
-typedef struct rd_info {
-    uint32_t W, H, C;
-    int dtype, flags;
-    double nodata;
-} rd_info;
-
-static hiner_status parse_info(const hn_chunk *c, rd_info *in)
+hiner_status hn_parse_info(const hn_chunk *c, rd_info *in)
 {
     hn_rd r;
     hn_rd_init(&r, c->data, c->n);
@@ -27,25 +22,32 @@ static hiner_status parse_info(const hn_chunk *c, rd_info *in)
     in->dtype = hn_rd_u8(&r);
     in->flags = hn_rd_u8(&r);
     in->nodata = hn_rd_f64(&r);
-    uint32_t tiles = hn_rd_u32(&r), tw = hn_rd_u32(&r), th = hn_rd_u32(&r);
+    in->tiles = hn_rd_u32(&r);
+    in->tw = hn_rd_u32(&r);
+    in->th = hn_rd_u32(&r);
     HN_CHECK(r.overrun, HINER_E_CORRUPT);
     HN_CHECK(in->W == 0 || in->H == 0 || in->C == 0, HINER_E_CORRUPT);
-    HN_CHECK(in->W > 65535 || in->H > 65535 || in->C > 65535, HINER_E_LIMIT);
+    HN_CHECK(in->C > 65535, HINER_E_LIMIT);
     HN_CHECK(hiner_dtype_size((hiner_dtype)in->dtype) == 0, HINER_E_CORRUPT);
-    HN_CHECK(tiles != 1, HINER_E_VERSION);
-    HN_CHECK(tw != in->W || th != in->H, HINER_E_VERSION);
     HN_CHECK((in->flags & 1) && !isfinite(in->nodata) && !isnan(in->nodata), HINER_E_CORRUPT);
+    if (in->tiles == 1) { /* one tile: the raster */
+        HN_CHECK(in->W > 65535 || in->H > 65535, HINER_E_LIMIT);
+        HN_CHECK(in->tw != in->W || in->th != in->H, HINER_E_VERSION);
+        return HINER_OK;
+    }
+    HN_CHECK(in->tiles == 0 || in->tw == 0 || in->th == 0, HINER_E_CORRUPT);
+    HN_CHECK(in->W > HN_MAX_SIDE || in->H > HN_MAX_SIDE, HINER_E_LIMIT);
+    HN_CHECK(in->tw > 65535 || in->th > 65535, HINER_E_LIMIT);
+    const uint64_t nx = (in->W + (uint64_t)in->tw - 1) / in->tw;
+    const uint64_t ny = (in->H + (uint64_t)in->th - 1) / in->th;
+    HN_CHECK(nx * ny != in->tiles, HINER_E_CORRUPT);
+    HN_CHECK(in->tiles > HN_MAX_TILES, HINER_E_LIMIT);
     return HINER_OK;
 }
 
-typedef struct rd_arch {
-    hiner_plan plan;
-    int lam_mode;
-    double lam_lo, lam_scale;
-} rd_arch;
-
-static hiner_status parse_arch(const hn_chunk *c, const rd_info *in, rd_arch *a,
-                              const hn_log *lg)
+/* ARCH of tile `tile` at (x0, y0), of the size in->W x in->H (the tile's). */
+static hiner_status parse_arch(const hn_chunk *c, const rd_info *in, uint32_t etile, uint32_t ex0,
+                               uint32_t ey0, rd_arch *a, const hn_log *lg)
 {
     hn_rd r;
     hn_rd_init(&r, c->data, c->n);
@@ -65,7 +67,8 @@ static hiner_status parse_arch(const hn_chunk *c, const rd_info *in, rd_arch *a,
     pl->widths[0] = hn_rd_u16(&r);
     pl->n_stages = hn_rd_u8(&r);
     HN_CHECK(r.overrun, HINER_E_CORRUPT);
-    HN_CHECK(tile != 0 || x0 != 0 || y0 != 0, HINER_E_VERSION);
+    HN_CHECK(in->tiles == 1 && (tile != 0 || x0 != 0 || y0 != 0), HINER_E_VERSION);
+    HN_CHECK(tile != etile || x0 != ex0 || y0 != ey0, HINER_E_CORRUPT);
     HN_CHECK(pl->width != in->W || pl->height != in->H, HINER_E_CORRUPT);
     HN_CHECK(pl->n_stages < 1 || pl->n_stages > HINER_MAX_STAGES, HINER_E_LIMIT);
     uint64_t P = 1, frame, largest;
@@ -115,8 +118,8 @@ typedef struct rd_tensor {
     size_t rows, cols;
 } rd_tensor;
 
-static hiner_status parse_tensors(const hn_chunk *c, const rd_tensor *tens, size_t nt,
-                                  int *method_out, int *max_bits)
+static hiner_status parse_tensors(const hn_chunk *c, uint32_t etile, const rd_tensor *tens,
+                                  size_t nt, int *method_out, int *max_bits)
 {
     hiner_status st = HINER_OK;
     hn_rd r;
@@ -125,7 +128,7 @@ static hiner_status parse_tensors(const hn_chunk *c, const rd_tensor *tens, size
     int method = hn_rd_u8(&r);
     uint32_t count = hn_rd_u16(&r);
     HN_CHECK(r.overrun, HINER_E_CORRUPT);
-    HN_CHECK(tile != 0, HINER_E_VERSION);
+    HN_CHECK(tile != etile, etile == 0 ? HINER_E_VERSION : HINER_E_CORRUPT);
     HN_CHECK(method != HN_ENTROPY_HUFFMAN && method != HN_ENTROPY_ARITH, HINER_E_VERSION);
     HN_CHECK(count != nt || nt > HN_MAX_TENSORS, HINER_E_CORRUPT);
     hn_qtensor qt[HN_MAX_TENSORS];
@@ -194,23 +197,13 @@ static const hn_chunk *find(const hn_chunk *ch, size_t n, const char *type)
     return NULL;
 }
 
-/* What the reader has gathered so far, chunk by chunk. */
-typedef struct reader {
-    const hn_chunk *ch;
-    size_t nch;
-    const hn_log *lg;
-    int major, minor;
-    rd_info in;
-    rd_arch a;
-    hiner_model *m;       /* from ARCH on */
-    int method, max_bits; /* over the tensor chunks */
-} reader;
 
 /* INFO, and the chunks its flags and the format require. */
 static hiner_status read_info(reader *R, const hn_chunk *c)
 {
     HN_CHECK(!c, HINER_E_CORRUPT);
-    HN_FORWARD(parse_info(c, &R->in));
+    HN_FORWARD(hn_parse_info(c, &R->in));
+    HN_CHECK(R->in.tiles != 1, R->minor >= 2 ? HINER_E_CORRUPT : HINER_E_VERSION);
     const hn_chunk *ch = R->ch;
     const size_t n = R->nch;
     const hn_chunk *cm = find(ch, n, "MASK"), *cw = find(ch, n, "WAVE");
@@ -223,10 +216,10 @@ static hiner_status read_info(reader *R, const hn_chunk *c)
 }
 
 /* ARCH: the plan, then the model it makes (no weights yet). */
-static hiner_status read_arch(reader *R, const hn_chunk *c)
+hiner_status hn_read_arch(reader *R, const hn_chunk *c)
 {
     rd_arch *a = &R->a;
-    HN_FORWARD(parse_arch(c, &R->in, a, R->lg));
+    HN_FORWARD(parse_arch(c, &R->in, R->tile, R->x0, R->y0, a, R->lg));
     HN_FORWARD(hn_model_alloc(&R->m, &a->plan));
     hiner_model *m = R->m;
     m->log = *R->lg;
@@ -243,7 +236,7 @@ static hiner_status read_arch(reader *R, const hn_chunk *c)
 }
 
 /* BAND: each band's min and max, as f32 or f64. */
-static hiner_status read_band(reader *R, const hn_chunk *c)
+hiner_status hn_read_bandrange(reader *R, const hn_chunk *c)
 {
     hiner_status st = HINER_OK;
     hiner_model *m = R->m;
@@ -268,19 +261,21 @@ fail:
     return st;
 }
 
-/* MASK: one validity plane, or one per band. */
-static hiner_status read_mask(reader *R, const hn_chunk *c)
+/* MASK: one validity plane, or one per band; TMSK (tiled files) the same after the tile. */
+hiner_status hn_read_mask(reader *R, const hn_chunk *c)
 {
     if (!c) return HINER_OK;
     hiner_model *m = R->m;
-    HN_CHECK(c->n < 1 || c->data[0] > 1, HINER_E_CORRUPT);
-    m->mask_per_band = c->data[0];
+    const size_t skip = R->in.tiles > 1 ? 4 : 0;
+    HN_CHECK(c->n < skip + 1 || c->data[skip] > 1, HINER_E_CORRUPT);
+    HN_CHECK(skip && hn_read_le32(c->data) != R->tile, HINER_E_CORRUPT);
+    m->mask_per_band = c->data[skip];
     size_t planes = m->mask_per_band ? R->in.C : 1, total;
     HN_CHECK(!hn_mul_size(planes, (size_t)R->in.W * R->in.H, &total), HINER_E_LIMIT);
     m->valid = hn_malloc(total, 1);
     HN_CHECK(!m->valid, HINER_E_NOMEM);
     hn_rd r;
-    hn_rd_init(&r, c->data + 1, c->n - 1);
+    hn_rd_init(&r, c->data + skip + 1, c->n - skip - 1);
     HN_FORWARD(hn_mask_decode(&r, m->valid, R->in.W, R->in.H, planes));
     HN_CHECK(hn_rd_left(&r) != 0, HINER_E_CORRUPT);
     return HINER_OK;
@@ -288,7 +283,7 @@ static hiner_status read_mask(reader *R, const hn_chunk *c)
 
 /* WAVE (wavelengths, units, FWHM), then each band's normalised wavelength, from its
  * wavelength or its index as ARCH says. */
-static hiner_status read_wave(reader *R, const hn_chunk *c)
+hiner_status hn_read_wave(reader *R, const hn_chunk *c)
 {
     hiner_status st = HINER_OK;
     hiner_model *m = R->m;
@@ -333,18 +328,18 @@ static hiner_status read_record(reader *R, const hn_chunk *c,
     return st;
 }
 
-static hiner_status read_geo(reader *R, const hn_chunk *c)
+hiner_status hn_read_geo(reader *R, const hn_chunk *c)
 {
     return read_record(R, c, hn_geo_parse);
 }
 
-static hiner_status read_meta(reader *R, const hn_chunk *c)
+hiner_status hn_read_meta(reader *R, const hn_chunk *c)
 {
     return read_record(R, c, hn_metarec_parse);
 }
 
 /* TRNG: the training record's "key=value" lines, kept as text. */
-static hiner_status read_trng(reader *R, const hn_chunk *c)
+hiner_status hn_read_trng(reader *R, const hn_chunk *c)
 {
     size_t tn;
     return c ? decode_text(c, 0, (uint8_t **)&R->m->training, &tn) : HINER_OK;
@@ -363,32 +358,32 @@ static size_t net_tensors(const hn_net *net, int lo, int hi, rd_tensor *tens)
 }
 
 /* DECO: the decoder's tensors. */
-static hiner_status read_deco(reader *R, const hn_chunk *c)
+hiner_status hn_read_deco(reader *R, const hn_chunk *c)
 {
     const hn_net *net = &R->m->net;
     rd_tensor tens[HN_MAX_TENSORS];
     const size_t nt = net_tensors(net, HN_T_CONV0_W, net->n_tensors, tens);
-    return parse_tensors(c, tens, nt, &R->method, &R->max_bits);
+    return parse_tensors(c, R->tile, tens, nt, &R->method, &R->max_bits);
 }
 
 /* ENCO: the spectral encoder's tensors, when the file stores them. */
-static hiner_status read_enco(reader *R, const hn_chunk *c)
+hiner_status hn_read_enco(reader *R, const hn_chunk *c)
 {
     if (!c) return HINER_OK;
     rd_tensor tens[HN_MAX_TENSORS];
     const size_t nt = net_tensors(&R->m->net, 0, HN_T_CONV0_W, tens);
-    HN_FORWARD(parse_tensors(c, tens, nt, &R->method, &R->max_bits));
+    HN_FORWARD(parse_tensors(c, R->tile, tens, nt, &R->method, &R->max_bits));
     R->m->has_encoder = 1;
     return HINER_OK;
 }
 
 /* EMBD: the stored bands' embeddings; without it they come from the encoder. */
-static hiner_status read_embd(reader *R, const hn_chunk *c)
+hiner_status hn_read_embd(reader *R, const hn_chunk *c)
 {
     hiner_model *m = R->m;
     if (!c) return hn_model_compute_embeddings(m);
     rd_tensor tens = {m->embed, R->in.C, hn_embed_size(&R->a.plan)};
-    return parse_tensors(c, &tens, 1, &R->method, &R->max_bits);
+    return parse_tensors(c, R->tile, &tens, 1, &R->method, &R->max_bits);
 }
 
 /* The chunks this version knows, in the order they are read: each reader gets its chunk,
@@ -397,9 +392,10 @@ static const struct {
     char type[5];
     hiner_status (*read)(reader *R, const hn_chunk *c);
 } readers[] = {
-    {"INFO", read_info}, {"ARCH", read_arch}, {"BAND", read_band}, {"MASK", read_mask},
-    {"WAVE", read_wave}, {"GEO ", read_geo},  {"META", read_meta}, {"TRNG", read_trng},
-    {"DECO", read_deco}, {"ENCO", read_enco}, {"EMBD", read_embd},
+    {"INFO", read_info},       {"ARCH", hn_read_arch}, {"BAND", hn_read_bandrange},
+    {"MASK", hn_read_mask},    {"WAVE", hn_read_wave}, {"GEO ", hn_read_geo},
+    {"META", hn_read_meta},    {"TRNG", hn_read_trng}, {"DECO", hn_read_deco},
+    {"ENCO", hn_read_enco},    {"EMBD", hn_read_embd},
 };
 #define N_READERS (sizeof readers / sizeof *readers)
 

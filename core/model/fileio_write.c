@@ -8,6 +8,12 @@
 
 void hn_pl_info(hn_buf *b, const hn_data *d, int has_mask, int has_wave)
 {
+    hn_pl_info_grid(b, d, has_mask, has_wave, 1, d->W, d->H);
+}
+
+void hn_pl_info_grid(hn_buf *b, const hn_data *d, int has_mask, int has_wave, uint32_t tiles,
+                     uint32_t tile_w, uint32_t tile_h)
+{
     hn_buf_u32(b, d->W);
     hn_buf_u32(b, d->H);
     hn_buf_u32(b, d->C);
@@ -16,9 +22,27 @@ void hn_pl_info(hn_buf *b, const hn_data *d, int has_mask, int has_wave)
                               (d->wavelengths ? 8 : 0));
     hn_buf_u8(b, flags);
     hn_buf_f64(b, d->has_nodata ? d->nodata : 0.0);
-    hn_buf_u32(b, 1);    /* tile count */
-    hn_buf_u32(b, d->W); /* tile size */
-    hn_buf_u32(b, d->H);
+    hn_buf_u32(b, tiles);
+    hn_buf_u32(b, tile_w);
+    hn_buf_u32(b, tile_h);
+}
+
+void hn_pl_tidx(hn_buf *b, uint32_t nx, uint32_t ny, const uint64_t *off, const uint32_t *len)
+{
+    hn_buf_u32(b, nx);
+    hn_buf_u32(b, ny);
+    for (uint64_t t = 0; t < (uint64_t)nx * ny; t++) {
+        hn_buf_u64(b, off ? off[t] : 0);
+        hn_buf_u32(b, len ? len[t] : 0);
+    }
+}
+
+hiner_status hn_pl_tmsk(hn_buf *b, uint32_t tile, const uint8_t *valid, uint32_t W, uint32_t H,
+                        int per_band, uint32_t C)
+{
+    hn_buf_u32(b, tile);
+    hn_buf_u8(b, (uint8_t)per_band);
+    return hn_mask_encode(b, valid, W, H, per_band ? C : 1);
 }
 
 hiner_status hn_pl_band(hn_buf *b, const double *mn, const double *mx, uint32_t C)
@@ -117,9 +141,15 @@ hiner_status hn_pl_text(hn_buf *b, const char *text)
 
 void hn_pl_arch(hn_buf *b, const hiner_plan *pl, int lam_mode, double lam_lo, double lam_scale)
 {
-    hn_buf_u32(b, 0); /* tile */
-    hn_buf_u32(b, 0);
-    hn_buf_u32(b, 0);
+    hn_pl_arch_tile(b, pl, 0, 0, 0, lam_mode, lam_lo, lam_scale);
+}
+
+void hn_pl_arch_tile(hn_buf *b, const hiner_plan *pl, uint32_t tile, uint32_t x0, uint32_t y0,
+                     int lam_mode, double lam_lo, double lam_scale)
+{
+    hn_buf_u32(b, tile);
+    hn_buf_u32(b, x0);
+    hn_buf_u32(b, y0);
     hn_buf_u32(b, pl->width);
     hn_buf_u32(b, pl->height);
     hn_buf_u32(b, pl->pad_width);

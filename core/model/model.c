@@ -6,7 +6,7 @@
  */
 #include <math.h>
 
-#include "model.h"
+#include "tiles.h"
 
 hiner_status hn_model_alloc(hiner_model **out, const hiner_plan *pl)
 {
@@ -98,13 +98,14 @@ void hiner_model_free(hiner_model *m)
     hn_free(m->valid);
     hn_meta_store_free(m->meta);
     hn_free(m->training);
+    hn_tileset_free(m->ts);
     free(m);
 }
 
 hiner_status hiner_model_plan(const hiner_model *m, hiner_plan *out)
 {
     HN_CHECK(!m || !out, HINER_E_INVALID_ARG);
-    *out = m->plan;
+    *out = m->ts ? m->tile_plan : m->plan;
     return HINER_OK;
 }
 
@@ -136,6 +137,7 @@ hiner_status hn_model_ready(hiner_model *m)
         HN_CHECK(!m->pool, HINER_E_NOMEM);
     }
     HN_FORWARD(hn_acts_init(&m->acts, &m->plan, 0, m->pool));
+    m->acts_plan = m->plan;
     m->acts_ready = 1;
     return HINER_OK;
 }
@@ -238,6 +240,7 @@ hiner_status hiner_model_decode_band(hiner_model *m, uint32_t band, float *out)
 {
     HN_CHECK(!m || !out, HINER_E_INVALID_ARG);
     HN_CHECK(band >= m->plan.bands, HINER_E_RANGE);
+    if (m->ts) return hiner_model_decode_band_as(m, band, HINER_FLOAT32, out);
     double mn, mx;
     int plane;
     HN_FORWARD(decode_plane(m, 0, (double)band, out, &mn, &mx, &plane));
@@ -254,6 +257,7 @@ hiner_status hiner_model_decode_wavelength(hiner_model *m, double wl, float *out
 hiner_status hn_model_decode_wavelength_plane(hiner_model *m, double wl, float *out, int *plane)
 {
     HN_CHECK(!m || !out, HINER_E_INVALID_ARG);
+    HN_CHECK(m->ts, HINER_E_UNSUPPORTED); /* by tile: hiner_model_decode_tile_as */
     double mn, mx;
     HN_FORWARD(decode_plane(m, 1, wl, out, &mn, &mx, plane));
     denormalise(m, out, (size_t)m->plan.width * m->plan.height, mn, mx,
@@ -261,12 +265,16 @@ hiner_status hn_model_decode_wavelength_plane(hiner_model *m, double wl, float *
     return HINER_OK;
 }
 
-hiner_status hiner_model_psnr(hiner_model *m, const hiner_cube *cube, double *psnr)
+hiner_status hiner_model_psnr(hiner_model *m, const hiner_cube *in, double *psnr)
 {
-    HN_CHECK(!m || !cube || !psnr, HINER_E_INVALID_ARG);
-    HN_FORWARD(hn_cube_check(cube));
-    HN_CHECK(cube->width != m->plan.width || cube->height != m->plan.height ||
-                 cube->bands != m->plan.bands, HINER_E_INVALID_ARG);
+    HN_CHECK(!m || !in || !psnr, HINER_E_INVALID_ARG);
+    HN_FORWARD(hn_cube_check(in));
+    HN_CHECK(in->width != m->plan.width || in->height != m->plan.height ||
+                 in->bands != m->plan.bands, HINER_E_INVALID_ARG);
+    hiner_cube view;
+    void *owned;
+    HN_FORWARD(hn_cube_in_memory(in, &view, &owned));
+    const hiner_cube *cube = &view;
     hiner_status st = HINER_OK;
     const size_t n = (size_t)cube->width * cube->height;
     double *ref = hn_malloc(n, sizeof(double));
@@ -280,10 +288,11 @@ hiner_status hiner_model_psnr(hiner_model *m, const hiner_cube *cube, double *ps
         size_t nv;
         HN_GOTO_FWD(hn_cube_read_band(cube, b, tmp, ref, valid, &nv));
         if (nv == 0) continue;
-        HN_GOTO_FWD(hiner_model_decode_band(m, b, dec));
         double mn, mx;
         hn_band_minmax(ref, valid, n, &mn, &mx);
-        double range = mx - mn > 1e-12 ? mx - mn : 1e-12;
+        if (!(mx > mn)) continue; /* a constant band: out of the mean (DESIGN.md) */
+        HN_GOTO_FWD(hiner_model_decode_band(m, b, dec));
+        const double range = mx - mn;
         double se = 0.0;
         for (size_t i = 0; i < n; i++) {
             if (!valid[i]) continue;
@@ -301,6 +310,7 @@ fail:
     hn_free(dec);
     hn_free(valid);
     hn_free(tmp);
+    hn_free(owned);
     return st;
 }
 
@@ -343,11 +353,16 @@ static void to_type(void *out, const float *in, size_t n, hiner_dtype type, doub
 #undef CONV
 }
 
+static hiner_status decode_window(hiner_model *m, uint32_t x0, uint32_t y0, uint32_t w,
+                                  uint32_t h, int by_wl, double where, hiner_dtype type, void *out);
+
 static hiner_status decode_as(hiner_model *m, int by_wl, double where, hiner_dtype type,
                               void *out)
 {
     HN_CHECK(!m || !out, HINER_E_INVALID_ARG);
     HN_CHECK(hiner_dtype_size(type) == 0, HINER_E_INVALID_ARG);
+    if (m->ts)
+        return decode_window(m, 0, 0, m->plan.width, m->plan.height, by_wl, where, type, out);
     const size_t n = (size_t)m->plan.width * m->plan.height;
     float *tmp = hn_malloc(n, sizeof(float));
     HN_CHECK(!tmp, HINER_E_NOMEM);
@@ -371,4 +386,136 @@ hiner_status hiner_model_decode_wavelength_as(hiner_model *m, double wl, hiner_d
                                               void *out)
 {
     return decode_as(m, 1, wl, type, out);
+}
+
+/* ---- tiles ---- */
+
+/* Two plans whose decode activations have the same sizes (the window decoded aside). */
+static int same_arch(const hiner_plan *a, const hiner_plan *b)
+{
+    if (a->pad_width != b->pad_width || a->pad_height != b->pad_height ||
+        a->n_stages != b->n_stages || a->embed_channels != b->embed_channels ||
+        a->embed_height != b->embed_height || a->embed_width != b->embed_width ||
+        a->enc_freqs != b->enc_freqs || a->enc_hidden != b->enc_hidden ||
+        a->widths[0] != b->widths[0])
+        return 0;
+    for (int i = 0; i < a->n_stages; i++)
+        if (a->strides[i] != b->strides[i] || a->kernels[i] != b->kernels[i] ||
+            a->widths[i + 1] != b->widths[i + 1])
+            return 0;
+    return 1;
+}
+
+/* A tile's decode on the scene model's activations and threads, which tiles of one
+ * architecture share (a tile model keeps only its weights). */
+static hiner_status tile_decode(hiner_model *scene, hiner_model *sub, int by_wl, double where,
+                                hiner_dtype type, void *out)
+{
+    if (scene->acts_ready && !same_arch(&scene->acts_plan, &sub->plan)) {
+        hn_acts_free(&scene->acts);
+        scene->acts_ready = 0;
+    }
+    sub->threads = scene->threads;
+    sub->pool = scene->pool;
+    if (scene->acts_ready) {
+        sub->acts = scene->acts;
+        sub->acts_ready = 1;
+        hn_acts_set_rows(&sub->acts, &sub->plan);
+    }
+    hiner_status st = decode_as(sub, by_wl, where, type, out);
+    if (sub->acts_ready) {
+        scene->acts = sub->acts;
+        scene->acts_plan = sub->plan;
+        scene->acts_ready = 1;
+    }
+    scene->pool = sub->pool;
+    sub->pool = NULL;
+    memset(&sub->acts, 0, sizeof sub->acts);
+    sub->acts_ready = 0;
+    return st;
+}
+
+/* An empty tile, or the pixels of a failed one: NoData (NaN for a float type without). */
+static void fill_nodata(const hiner_model *m, void *out, size_t n, hiner_dtype type)
+{
+    float zero = 0.0f;
+    const uint8_t valid = 0;
+    (void)zero;
+    for (size_t i = 0; i < n; i++) /* one sample at a time through to_type's rules */
+        to_type((uint8_t *)out + i * hiner_dtype_size(type), &zero, 1, type, 0, 0, &valid,
+                m->has_nodata, m->nodata);
+}
+
+hiner_status hiner_model_decode_tile_as(hiner_model *m, uint32_t tx, uint32_t ty,
+                                        int by_wavelength, double where, hiner_dtype type,
+                                        void *out)
+{
+    HN_CHECK(!m || !out || hiner_dtype_size(type) == 0, HINER_E_INVALID_ARG);
+    if (!m->ts) {
+        HN_CHECK(tx != 0 || ty != 0, HINER_E_RANGE);
+        return decode_as(m, by_wavelength, where, type, out);
+    }
+    const hn_grid *g = hn_tiles_grid(m);
+    HN_CHECK(tx >= g->nx || ty >= g->ny, HINER_E_RANGE);
+    const uint32_t t = ty * g->nx + tx;
+    if (!by_wavelength) HN_CHECK(!(where >= 0 && where < (double)m->plan.bands), HINER_E_RANGE);
+    if (by_wavelength) HN_CHECK(!m->has_encoder, HINER_E_UNSUPPORTED);
+    hiner_model *sub;
+    HN_FORWARD(hn_tile_get(m, t, &sub));
+    if (!sub) {
+        const hn_rect k = hn_grid_tile(g, t);
+        fill_nodata(m, out, (size_t)k.w * k.h, type);
+        return HINER_OK;
+    }
+    return tile_decode(m, sub, by_wavelength, where, type, out);
+}
+
+static hiner_status decode_window(hiner_model *m, uint32_t x0, uint32_t y0, uint32_t w,
+                                  uint32_t h, int by_wl, double where, hiner_dtype type, void *out)
+{
+    const hn_grid *g = hn_tiles_grid(m);
+    const size_t es = hiner_dtype_size(type);
+    uint8_t *tmp = hn_malloc((size_t)g->tw * g->th, es);
+    HN_CHECK(!tmp, HINER_E_NOMEM);
+    hiner_status st = HINER_OK;
+    for (uint32_t ty = y0 / g->th; ty <= (y0 + h - 1) / g->th; ty++)
+        for (uint32_t tx = x0 / g->tw; tx <= (x0 + w - 1) / g->tw; tx++) {
+            const hn_rect k = hn_grid_tile(g, ty * g->nx + tx);
+            HN_GOTO_FWD(hiner_model_decode_tile_as(m, tx, ty, by_wl, where, type, tmp));
+            const uint32_t ax = k.x > x0 ? k.x : x0, ay = k.y > y0 ? k.y : y0;
+            const uint32_t bx = k.x + k.w < x0 + w ? k.x + k.w : x0 + w;
+            const uint32_t by = k.y + k.h < y0 + h ? k.y + k.h : y0 + h;
+            for (uint32_t y = ay; y < by; y++)
+                memcpy((uint8_t *)out + ((size_t)(y - y0) * w + (ax - x0)) * es,
+                       tmp + ((size_t)(y - k.y) * k.w + (ax - k.x)) * es, (size_t)(bx - ax) * es);
+        }
+fail:
+    hn_free(tmp);
+    return st;
+}
+
+hiner_status hiner_model_decode_window_as(hiner_model *m, uint32_t x0, uint32_t y0, uint32_t w,
+                                          uint32_t h, int by_wavelength, double where,
+                                          hiner_dtype type, void *out)
+{
+    HN_CHECK(!m || !out || hiner_dtype_size(type) == 0 || w == 0 || h == 0, HINER_E_INVALID_ARG);
+    HN_CHECK(x0 >= m->plan.width || y0 >= m->plan.height || w > m->plan.width - x0 ||
+                 h > m->plan.height - y0, HINER_E_RANGE);
+    if (m->ts) return decode_window(m, x0, y0, w, h, by_wavelength, where, type, out);
+    const size_t es = hiner_dtype_size(type), W = m->plan.width;
+    uint8_t *tmp = hn_malloc(W * m->plan.height, es);
+    HN_CHECK(!tmp, HINER_E_NOMEM);
+    hiner_status st = decode_as(m, by_wavelength, where, type, tmp);
+    for (uint32_t y = 0; st == HINER_OK && y < h; y++)
+        memcpy((uint8_t *)out + (size_t)y * w * es, tmp + ((size_t)(y0 + y) * W + x0) * es,
+               (size_t)w * es);
+    hn_free(tmp);
+    return st;
+}
+
+hiner_status hiner_model_set_tile_cache(hiner_model *m, size_t bytes)
+{
+    HN_CHECK(!m, HINER_E_INVALID_ARG);
+    if (m->ts) hn_tiles_set_cache(m, bytes);
+    return HINER_OK;
 }

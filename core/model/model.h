@@ -37,6 +37,12 @@ struct hiner_model {
     hiner_bits bits;
     hn_meta_store *meta;        /* owned copy of the metadata, or NULL */
     char *training;             /* "key=value\n" lines, or NULL */
+    /* a tiled file: its tiles, each a model of its own read when needed (the plan above is
+     * then only the raster's size); their decodes share acts, made for acts_plan */
+    struct hn_tileset *ts;
+    hiner_plan acts_plan;
+    hiner_plan tile_plan; /* the first tile's, for hiner_model_plan */
+    int has_mask_flag;    /* INFO says some pixel is invalid */
 };
 
 /* Moves the normalisation, wavelengths and mask of d into m (d keeps its target). */

@@ -127,8 +127,7 @@ static size_t max_act_len(const hiner_plan *pl)
     return maxlen;
 }
 
-/* The rows that matter, from the true extent backwards through the receptive fields. */
-static void set_rows(hn_acts *A, const hiner_plan *pl)
+void hn_acts_set_rows(hn_acts *A, const hiner_plan *pl)
 {
     const int n = pl->n_stages;
     size_t hh[HINER_MAX_STAGES + 1];
@@ -212,7 +211,7 @@ hiner_status hn_acts_init(hn_acts *A, const hiner_plan *pl, int training, hn_poo
     }
 #undef TAKE
 #undef RND
-    set_rows(A, pl);
+    hn_acts_set_rows(A, pl);
     A->embed_len = E;
     A->x.k = hn_kernels_get(HN_ISA_AUTO);
     A->x.pool = pool;

@@ -79,6 +79,9 @@ typedef struct hn_acts {
 HN_HIDDEN hiner_status hn_acts_init(hn_acts *A, const hiner_plan *pl, int training,
                                     hn_pool *pool);
 HN_HIDDEN void hn_acts_free(hn_acts *A);
+/* The rows that matter for pl's true extent, from it backwards through the receptive
+ * fields (activations of one architecture serve windows at any place in the frame). */
+HN_HIDDEN void hn_acts_set_rows(hn_acts *A, const hiner_plan *pl);
 /* The convolution workspace (floats) hn_acts_init gives a plan and a thread count: the
  * largest over conv0, the stages and the head. */
 HN_HIDDEN size_t hn_acts_wksp_floats(const hiner_plan *pl, int threads);

@@ -2,52 +2,73 @@
  * open.c - the reading side of the public API: open a stream from callbacks, a file or
  * memory, and describe it (info, metadata, wavelengths). Decoding is in model.c.
  */
+#define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stdio.h>
 
 #include "../codec/container.h"
-#include "fileio.h"
-
-/* Largest stream read into memory: a version-1 file is one network and its metadata. */
-#define MAX_FILE ((uint64_t)1 << 30)
+#include "tiles.h"
 
 int hiner_identify(const void *data, size_t n)
 {
     return data && n >= 8 && memcmp(data, hn_magic, 8) == 0;
 }
 
+/* The header's magic, then the stream as a model (tileread.c). */
+static hiner_status open_reader(const hiner_reader *r, int lazy, FILE *fp, hiner_model **out)
+{
+    *out = NULL;
+    hiner_status st = HINER_OK;
+    uint8_t head[HN_HEADER_BYTES];
+    if (r->size < HN_HEADER_BYTES) st = r->size == 0 ? HINER_E_CORRUPT : HINER_E_TRUNCATED;
+    if (st == HINER_OK && r->read_at(r->user, 0, head, sizeof head) != 0) st = HINER_E_IO;
+    if (st == HINER_OK && !hiner_identify(head, sizeof head)) st = HINER_E_CORRUPT;
+    if (st != HINER_OK) {
+        if (fp) fclose(fp);
+        return st;
+    }
+    return hn_open_stream(r, lazy, fp, out);
+}
+
 hiner_status hiner_open(const hiner_reader *r, hiner_model **out)
 {
     HN_CHECK(!r || !r->read_at || !out, HINER_E_INVALID_ARG);
-    *out = NULL;
-    HN_CHECK(r->size > MAX_FILE, HINER_E_LIMIT);
-    HN_CHECK(r->size < HN_HEADER_BYTES, r->size == 0 ? HINER_E_CORRUPT : HINER_E_TRUNCATED);
-    uint8_t head[HN_HEADER_BYTES];
-    HN_CHECK(r->read_at(r->user, 0, head, sizeof head) != 0, HINER_E_IO);
-    HN_CHECK(!hiner_identify(head, sizeof head), HINER_E_CORRUPT);
-    uint8_t *buf = hn_malloc((size_t)r->size, 1);
-    HN_CHECK(!buf, HINER_E_NOMEM);
-    hiner_status st = HINER_OK;
-    if (r->read_at(r->user, 0, buf, (size_t)r->size) != 0) st = HINER_E_IO;
-    hn_log lg = {0};
-    if (st == HINER_OK) st = hn_read_model(buf, (size_t)r->size, out, &lg);
-    hn_free(buf);
-    return st;
+    return open_reader(r, 0, NULL, out);
+}
+
+hiner_status hiner_open_lazy(const hiner_reader *r, hiner_model **out)
+{
+    HN_CHECK(!r || !r->read_at || !out, HINER_E_INVALID_ARG);
+    return open_reader(r, 1, NULL, out);
+}
+
+typedef struct mem_src {
+    const uint8_t *p;
+    size_t n;
+} mem_src;
+
+static int mem_read_at(void *user, uint64_t off, void *buf, size_t n)
+{
+    const mem_src *m = user;
+    if (off > m->n || n > m->n - off) return 1;
+    memcpy(buf, m->p + off, n);
+    return 0;
 }
 
 hiner_status hiner_open_mem(const void *data, size_t size, hiner_model **out)
 {
     HN_CHECK(!data || !out, HINER_E_INVALID_ARG);
     *out = NULL;
-    HN_CHECK(size > MAX_FILE, HINER_E_LIMIT);
-    hn_log lg = {0};
-    return hn_read_model(data, size, out, &lg);
+    HN_CHECK(size > HN_MAX_FILE, HINER_E_LIMIT);
+    mem_src src = {data, size};
+    const hiner_reader r = {size, mem_read_at, &src};
+    return open_reader(&r, 0, NULL, out);
 }
 
 static int file_read_at(void *user, uint64_t off, void *buf, size_t n)
 {
     FILE *fp = user;
-    if (fseek(fp, (long)off, SEEK_SET) != 0) return 1;
+    if (fseeko(fp, (off_t)off, SEEK_SET) != 0) return 1;
     return fread(buf, 1, n, fp) == n ? 0 : 1;
 }
 
@@ -57,16 +78,14 @@ hiner_status hiner_open_file(const char *path, hiner_model **out)
     *out = NULL;
     FILE *fp = fopen(path, "rb");
     HN_CHECK(!fp, HINER_E_IO);
-    hiner_status st = HINER_E_IO;
-    if (fseek(fp, 0, SEEK_END) == 0) {
-        long size = ftell(fp);
-        if (size >= 0) {
-            hiner_reader r = {(uint64_t)size, file_read_at, fp};
-            st = hiner_open(&r, out);
-        }
+    off_t size = -1;
+    if (fseeko(fp, 0, SEEK_END) == 0) size = ftello(fp);
+    if (size < 0) {
+        fclose(fp);
+        return HINER_E_IO;
     }
-    fclose(fp);
-    return st;
+    const hiner_reader r = {(uint64_t)size, file_read_at, fp};
+    return open_reader(&r, 1, fp, out); /* a tiled file keeps fp until hiner_model_free */
 }
 
 hiner_status hiner_model_info(const hiner_model *m, hiner_info *out)
@@ -97,6 +116,17 @@ hiner_status hiner_model_info(const hiner_model *m, hiner_info *out)
     out->bits = m->bits;
     out->bpppb = m->bits.total * 8.0 / ((double)m->plan.width * m->plan.height * m->plan.bands);
     out->training = m->training ? m->training : "";
+    out->tile_width = m->plan.width;
+    out->tile_height = m->plan.height;
+    out->tiles_x = out->tiles_y = 1;
+    if (m->ts) {
+        const hn_grid *g = hn_tiles_grid(m);
+        out->has_mask = m->has_mask_flag;
+        out->tile_width = g->tw;
+        out->tile_height = g->th;
+        out->tiles_x = g->nx;
+        out->tiles_y = g->ny;
+    }
     return HINER_OK;
 }
 

@@ -291,6 +291,17 @@ hiner_status hn_plan_for_bytes(const hiner_params *p, uint32_t W, uint32_t H, ui
     return HINER_E_BUDGET;
 }
 
+double hn_plan_min_bytes(const hiner_params *p, uint32_t W, uint32_t H, uint32_t C)
+{
+    hiner_plan pl;
+    const double beta = HN_BETA(p->quant_bits);
+    if (plan_geometry(p, W, H, C, &pl, NULL, 0, 1.0) != HINER_OK) return INFINITY;
+    if (!p->enc_hidden && p->store_encoder) pl.enc_hidden = 8;
+    const int floor_w = p->min_width ? p->min_width : 2;
+    hn_plan_set_width(&pl, floor_w, p->width_reduce, floor_w);
+    return hn_plan_est_bytes(&pl, p->store_encoder, beta);
+}
+
 hiner_status hn_plan_make(const hiner_params *p, uint32_t W, uint32_t H, uint32_t C,
                           hiner_plan *pl, const hn_log *lg)
 {

@@ -47,6 +47,9 @@ HN_HIDDEN double hn_plan_est_bytes(const hiner_plan *pl, int store_encoder, doub
 HN_HIDDEN hiner_status hn_plan_for_bytes(const hiner_params *p, uint32_t W, uint32_t H,
                                          uint32_t C, double bytes, double beta, hiner_plan *pl,
                                          const hn_log *lg);
+/* About the bytes of the smallest network hn_plan_for_bytes makes for a cube (its stored
+ * tensors). */
+HN_HIDDEN double hn_plan_min_bytes(const hiner_params *p, uint32_t W, uint32_t H, uint32_t C);
 /* The network for a rate: hn_plan_for_bytes at HN_BETA(quant_bits), or, where training
  * would be compute-bound, at more bits per weight. */
 HN_HIDDEN hiner_status hn_plan_for_rate(const hiner_params *p, uint32_t W, uint32_t H,

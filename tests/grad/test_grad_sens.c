@@ -38,7 +38,7 @@ int main(void)
     static double cube_data[C * H * W];
     double wl[C];
     synth_cube(cube_data, W, H, C, wl);
-    hiner_cube cube = {W, H, C, HINER_FLOAT64, cube_data, NULL, NULL, 0, 0.0, wl};
+    hiner_cube cube = {W, H, C, HINER_FLOAT64, cube_data, NULL, NULL, 0, 0.0, wl, NULL, NULL};
     hiner_params p;
     hiner_params_init(&p, HINER_ABI_VERSION);
     p.model_bytes = 6000;

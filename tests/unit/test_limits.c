@@ -253,7 +253,7 @@ static void test_fields(void)
         {"INFO height 0", set_h0, NULL, 0, 0, HINER_E_CORRUPT},
         {"INFO bands 65536", set_c, NULL, 0, 0, HINER_E_LIMIT},
         {"INFO data type 9", set_dtype, NULL, 0, 0, HINER_E_CORRUPT},
-        {"INFO tile count 2", set_tiles, NULL, 0, 0, HINER_E_VERSION},
+        {"INFO tile count 2 in a version 1.1 file", set_tiles, NULL, 0, 0, HINER_E_CORRUPT},
         {"ARCH 7 stages", NULL, "ARCH", 44, 7, HINER_E_LIMIT},
         {"ARCH 0 stages", NULL, "ARCH", 44, 0, HINER_E_LIMIT},
         {"ARCH stride 17", set_stride, NULL, 0, 0, HINER_E_LIMIT},

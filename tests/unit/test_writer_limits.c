@@ -53,7 +53,7 @@ static void test_metadata_limits(void)
     CHECK(data && v && key && items);
     if (!data || !v || !key || !items) return;
     for (int i = 0; i < W * H * C; i++) data[i] = (float)(i % 17);
-    hiner_cube cube = {W, H, C, HINER_FLOAT32, data, NULL, NULL, 0, 0.0, NULL};
+    hiner_cube cube = {W, H, C, HINER_FLOAT32, data, NULL, NULL, 0, 0.0, NULL, NULL, NULL};
     p.bpppb = 0; /* band ranges alone take 32 KB */
     p.size_bytes = 400000;
     p.epochs = 1;
