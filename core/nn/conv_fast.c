@@ -11,9 +11,7 @@
 #include "conv_fast.h"
 
 #define KC 192            /* depth of a packed block: KC x NR floats stay in L1 */
-#ifndef KC_IND
 #define KC_IND 192        /* depth of a block of the in-place product */
-#endif
 #define MC_PANELS 8       /* MR-high panels per block of A (weight gradient) */
 
 static size_t rnd_up(size_t x, size_t m)
@@ -57,23 +55,24 @@ static void gather_shifted(float *dst, size_t ldd, const float *plane, size_t H,
     }
 }
 
-/* Packs the weights as A: forward A(oc, kk) = w[oc][kk]; input gradient
+/* Packs weight panels [ip0, ip1) as A: forward A(oc, kk) = w[oc][kk]; input gradient
  * A(c, (oc, ky, kx)) = w[oc][c][ky][kx]. Panels of Kd x MR, zero rows past M. */
 static void pack_weights(float *Ap, const float *w, int mode, size_t M, size_t Kd, size_t C,
-                         size_t KK, size_t MR)
+                         size_t KK, size_t MR, size_t ip0, size_t ip1)
 {
-    const size_t m_panels = (M + MR - 1) / MR;
-    for (size_t ip = 0; ip < m_panels; ip++) {
+    for (size_t ip = ip0; ip < ip1; ip++) {
         float *dst = Ap + ip * Kd * MR;
         for (size_t r = 0; r < MR; r++) {
             const size_t m = ip * MR + r;
-            for (size_t kk = 0; kk < Kd; kk++) {
-                float v = 0.0f;
-                if (m < M) {
-                    if (mode == 0) v = w[m * Kd + kk];
-                    else v = w[((kk / KK) * C + m) * KK + kk % KK]; /* kk = (oc, ky, kx) */
+            if (m >= M) {
+                for (size_t kk = 0; kk < Kd; kk++) dst[kk * MR + r] = 0.0f;
+            } else if (mode == 0) {
+                for (size_t kk = 0; kk < Kd; kk++) dst[kk * MR + r] = w[m * Kd + kk];
+            } else {
+                for (size_t oc = 0; oc < Kd / KK; oc++) {
+                    const float *src = w + (oc * C + m) * KK;
+                    for (size_t t = 0; t < KK; t++) dst[(oc * KK + t) * MR + r] = src[t];
                 }
-                dst[kk * MR + r] = v;
             }
         }
     }
@@ -84,7 +83,7 @@ static void pack_weights(float *Ap, const float *w, int mode, size_t M, size_t K
 
 typedef struct ind_job {
     const hn_kernels *k;
-    size_t MR;            /* the tile height chosen for this layer */
+    size_t MR, NR;        /* the tile chosen for this layer */
     void (*ukr)(size_t, const float *, const float *, const int32_t *, float *, size_t, int,
                 int, int);
     size_t M, Kd, H, W, P, Wp;
@@ -101,7 +100,7 @@ static void ind_task(void *ctx, size_t t, int thread)
 {
     (void)thread;
     const ind_job *j = ctx;
-    const size_t MR = j->MR, NR = (size_t)j->k->NR, N = j->H * j->W;
+    const size_t MR = j->MR, NR = j->NR, N = j->H * j->W;
     const size_t m_panels = (j->M + MR - 1) / MR;
     const size_t rows = j->y1 - j->y0, T = (size_t)j->threads;
     for (size_t y = j->y0 + rows * t / T; y < j->y0 + rows * (t + 1) / T; y++) {
@@ -127,28 +126,43 @@ static void ind_task(void *ctx, size_t t, int thread)
     }
 }
 
-typedef struct pad_job {
+/* The operands of the in-place product, prepared by all threads: the padded source
+ * planes and the packed weight panels. */
+typedef struct prep_job {
     float *dst;
     const float *src;
-    size_t planes, H, W, P, threads;
-} pad_job;
+    size_t planes, H, W, P, Wp;
+    size_t y0, y1; /* output rows computed: padded rows [y0, y1 + 2P) are written */
+    float *Ap;
+    const float *w;
+    int mode;
+    size_t M, Kd, C, KK, MR;
+    size_t threads;
+} prep_job;
 
-static void pad_task(void *ctx, size_t t, int thread)
+/* Each plane into Hp x Wp with P zero rows above and below, P zero columns on the left
+ * and the rest of Wp on the right; then this thread's share of the weight panels. */
+static void prep_task(void *ctx, size_t t, int thread)
 {
     (void)thread;
-    const pad_job *j = ctx;
-    const size_t Wp = j->W + 2 * j->P, Hp = j->H + 2 * j->P;
-    for (size_t c = j->planes * t / j->threads; c < j->planes * (t + 1) / j->threads; c++) {
+    const prep_job *j = ctx;
+    const size_t Wp = j->Wp, Hp = j->H + 2 * j->P, R = Wp - j->P - j->W, T = j->threads;
+    for (size_t c = j->planes * t / T; j->dst && c < j->planes * (t + 1) / T; c++) {
         float *d = j->dst + c * Hp * Wp;
-        memset(d, 0, j->P * Wp * sizeof(float));
-        for (size_t y = 0; y < j->H; y++) {
-            float *row = d + (y + j->P) * Wp;
+        for (size_t py = j->y0; py < j->y1 + 2 * j->P; py++) {
+            float *row = d + py * Wp;
+            if (py < j->P || py >= j->H + j->P) {
+                memset(row, 0, Wp * sizeof(float));
+                continue;
+            }
             memset(row, 0, j->P * sizeof(float));
-            memcpy(row + j->P, j->src + (c * j->H + y) * j->W, j->W * sizeof(float));
-            memset(row + j->P + j->W, 0, j->P * sizeof(float));
+            memcpy(row + j->P, j->src + (c * j->H + py - j->P) * j->W, j->W * sizeof(float));
+            memset(row + j->P + j->W, 0, R * sizeof(float));
         }
-        memset(d + (j->H + j->P) * Wp, 0, j->P * Wp * sizeof(float));
     }
+    const size_t panels = (j->M + j->MR - 1) / j->MR;
+    pack_weights(j->Ap, j->w, j->mode, j->M, j->Kd, j->C, j->KK, j->MR, panels * t / T,
+                 panels * (t + 1) / T);
 }
 
 /* The lowered product of mode 0 (forward) or 1 (input gradient), B read in place. */
@@ -157,37 +171,41 @@ static void conv_ind(const hn_exec *x, int mode, float *out, const float *src,
                      size_t W, size_t OC, size_t K, hn_rows r)
 {
     const hn_kernels *k = x->k;
-    const size_t P = K / 2, Wp = W + 2 * P, Hp = H + 2 * P, KK = K * K;
+    /* rows padded to whole vectors (+ P each side), so a tile at the right edge may load
+     * whole vectors: only its stores are masked */
+    const size_t P = K / 2, Wp = rnd_up(W, (size_t)k->VL) + 2 * P, Hp = H + 2 * P, KK = K * K;
     const size_t planes = mode == 0 ? C : OC;
     const size_t M = mode == 0 ? OC : C, Kd = planes * KK;
     const size_t T = (size_t)(x->pool ? hn_pool_threads(x->pool) : 1);
-    /* the tile height of least cost: panels x (MR FMAs + ~2 for the two B loads per step),
-     * so a shorter tile wins only when it wastes fewer rows of M */
+    /* the tile of least cost: per panel and k, each tile of the row costs its FMAs (rows x
+     * vectors, the edge tile only the vectors it needs) + ~2 for the loads around them */
     int v = 0;
     size_t best = SIZE_MAX;
     for (int i = 0; i < HN_IND_VARIANTS && k->ind_mr[i]; i++) {
-        const size_t mr = (size_t)k->ind_mr[i], cost = (M + mr - 1) / mr * (mr + 2);
+        const size_t mr = (size_t)k->ind_mr[i], nr = (size_t)k->ind_nr[i], VL = (size_t)k->VL;
+        const size_t row = W / nr * (mr * nr / VL + 2) +
+                           (W % nr ? mr * ((W % nr + VL - 1) / VL) + 2 : 0);
+        const size_t cost = (M + mr - 1) / mr * row;
         if (cost < best) best = cost, v = i;
     }
     const size_t MR = (size_t)k->ind_mr[v];
     float *Ap = x->wksp;
     int32_t *offs = (int32_t *)(Ap + rnd_up(rnd_up(M, MR) * Kd, 16));
     float *spad = (float *)offs + rnd_up(Kd, 16);
-    pack_weights(Ap, weight, mode, M, Kd, C, KK, MR);
     for (size_t kk = 0; kk < Kd; kk++) {
         ptrdiff_t dy = (ptrdiff_t)((kk % KK) / K) - (ptrdiff_t)P;
         ptrdiff_t dx = (ptrdiff_t)(kk % K) - (ptrdiff_t)P;
         if (mode == 1) dy = -dy, dx = -dx;
         offs[kk] = (int32_t)((ptrdiff_t)((kk / KK) * Hp * Wp) + dy * (ptrdiff_t)Wp + dx);
     }
-    if (P > 0) {
-        pad_job pj = {spad, src, planes, H, W, P, T};
-        hn_pool_run(x->pool, T, pad_task, &pj);
-    } else {
-        spad = (float *)src; /* 1x1: the source is its own padded copy */
-    }
-    ind_job j = {k, MR, k->ukr_ind[v], M, Kd, H, W, P, Wp, Ap, spad, offs, out, bias, acc,
-                 (int)T, r.y0, r.y1};
+    /* 1x1 on whole vectors: the source is its own padded copy */
+    if (Wp == W) spad = (float *)src;
+    prep_job pj = {Wp != W ? spad : NULL, src, planes, H, W, P, Wp, r.y0, r.y1,
+                   Ap, weight, mode, M, Kd, C, KK, MR, T};
+    hn_pool_run(x->pool, T, prep_task, &pj);
+    ind_job j = {k,    MR,    (size_t)k->ind_nr[v], k->ukr_ind[v], M,   Kd,  H,      W, P,
+                 Wp,   Ap,    spad,                 offs,          out, bias, acc, (int)T,
+                 r.y0, r.y1};
     if ((size_t)j.threads > r.y1 - r.y0) j.threads = (int)(r.y1 - r.y0);
     if (j.threads < 1) return;
     hn_pool_run(x->pool, (size_t)j.threads, ind_task, &j);
@@ -199,11 +217,11 @@ typedef struct wgt_job {
     const hn_kernels *k;
     size_t C, H, W, OC, K, Kd, N; /* N = pixels, the summed dimension */
     const float *inp, *dout;
-    float *part;           /* per thread: Mp x Np partial dW^T, then the bias partial */
+    float *part;           /* per thread: Mp x Np partial dW^T; row Kd is the bias partial */
     size_t part_stride;
     float *scratch;        /* per thread: packed B (KC x Np) and A (MC x KC) */
     size_t scratch_stride;
-    size_t Mp, Np;         /* Kd and OC rounded up to MR and NR */
+    size_t Mp, Np;         /* Kd + 1 and OC rounded up to MR and NR */
     int threads;
     size_t p0, p1;         /* the pixels summed: rows [y0, y1) of dout */
 } wgt_job;
@@ -215,11 +233,10 @@ static void wgt_task(void *ctx, size_t t, int thread)
     const hn_kernels *k = j->k;
     const size_t MR = (size_t)k->MR, NR = (size_t)k->NR;
     float *Cp = j->part + t * j->part_stride;
-    float *db = Cp + j->Mp * j->Np;
     float *Bbuf = j->scratch + t * j->scratch_stride;
     float *Abuf = Bbuf + (size_t)KC * j->Np;
     float *rows = Abuf + (size_t)MC_PANELS * MR * KC;
-    memset(Cp, 0, (j->Mp * j->Np + j->OC) * sizeof(float));
+    memset(Cp, 0, j->Mp * j->Np * sizeof(float));
     const size_t np_ = j->p1 - j->p0;
     const size_t p_lo = j->p0 + np_ * t / (size_t)j->threads;
     const size_t p_hi = j->p0 + np_ * (t + 1) / (size_t)j->threads;
@@ -228,28 +245,16 @@ static void wgt_task(void *ctx, size_t t, int thread)
     const size_t n_panels = j->Np / NR, m_panels = j->Mp / MR;
     for (size_t pc = p_lo; pc < p_hi; pc += KC) {
         const size_t kc = p_hi - pc < KC ? p_hi - pc : KC;
-        /* B panels: Bp[q][p][c] = dout[q*NR + c][pc + p]; the bias gradient rides along */
+        /* B panels: Bp[q][p][c] = dout[q*NR + c][pc + p] */
         for (size_t q = 0; q < n_panels; q++) {
-            float *dst = Bbuf + q * kc * NR;
-            for (size_t c = 0; c < NR; c++) {
-                const size_t oc = q * NR + c;
-                if (oc < j->OC) {
-                    const float *src = j->dout + oc * j->N + pc;
-                    double s = 0.0;
-                    for (size_t p = 0; p < kc; p++) {
-                        dst[p * NR + c] = src[p];
-                        s += src[p];
-                    }
-                    db[oc] += (float)s;
-                } else {
-                    for (size_t p = 0; p < kc; p++) dst[p * NR + c] = 0.0f;
-                }
-            }
+            const size_t n = j->OC - q * NR < NR ? j->OC - q * NR : NR;
+            k->pack_b(Bbuf + q * kc * NR, j->dout + q * NR * j->N + pc, j->N, kc, n);
         }
         for (size_t ic = 0; ic < m_panels; ic += MC_PANELS) {
             const size_t mp = m_panels - ic < MC_PANELS ? m_panels - ic : MC_PANELS;
             /* A panels: Ap[i][p][r] = lowered inp row (ic + i) * MR + r at pixel pc + p:
-             * MR rows gathered contiguously, then transposed into the panel */
+             * MR rows gathered contiguously, then transposed into the panel; row Kd is
+             * ones, so row Kd of the product is the bias gradient */
             for (size_t i = 0; i < mp; i++) {
                 for (size_t r = 0; r < MR; r++) {
                     const size_t kk = (ic + i) * MR + r;
@@ -259,7 +264,8 @@ static void wgt_task(void *ctx, size_t t, int thread)
                         gather_shifted(row, 1, j->inp + c * j->H * j->W, j->H, j->W,
                                        (ptrdiff_t)ky - P, (ptrdiff_t)kx - P, pc, kc);
                     } else {
-                        memset(row, 0, kc * sizeof(float));
+                        const float v = kk == j->Kd ? 1.0f : 0.0f;
+                        for (size_t p = 0; p < kc; p++) row[p] = v;
                     }
                 }
                 k->pack_t(Abuf + i * kc * MR, rows, KC, kc);
@@ -313,7 +319,7 @@ static void conv1_run(const hn_exec *x, conv1_job *j)
 
 static size_t wgt_part_floats(const hn_kernels *k, size_t C, size_t OC, size_t K)
 {
-    return rnd_up(C * K * K, (size_t)k->MR) * rnd_up(OC, (size_t)k->NR) + rnd_up(OC, 16) + 16;
+    return rnd_up(C * K * K + 1, (size_t)k->MR) * rnd_up(OC, (size_t)k->NR) + 16;
 }
 
 static size_t wgt_scratch_floats(const hn_kernels *k, size_t OC)
@@ -337,7 +343,7 @@ size_t hn_conv_wksp_floats(const hn_kernels *k, int threads, size_t C, size_t OC
     /* in-place B: packed weights, offsets, the padded source */
     const size_t P = Kk / 2, planes = C > OC ? C : OC;
     size_t ind = rnd_up(ap, 16) + rnd_up((Kd_f > Kd_b ? Kd_f : Kd_b), 16) +
-                 planes * (H + 2 * P) * (W + 2 * P) + 64;
+                 planes * (H + 2 * P) * (rnd_up(W, (size_t)k->VL) + 2 * P) + 64;
     return ind > wgt ? ind : wgt;
 }
 
@@ -399,7 +405,7 @@ void hn_conv_backward_rows(const hn_exec *x, float *dinp, int dinp_acc, float *d
         j.C = C, j.H = H, j.W = W, j.OC = OC, j.K = K, j.Kd = C * K * K, j.N = H * W;
         j.inp = inp;
         j.dout = dout;
-        j.Mp = rnd_up(j.Kd, (size_t)k->MR);
+        j.Mp = rnd_up(j.Kd + 1, (size_t)k->MR);
         j.Np = rnd_up(OC, (size_t)k->NR);
         j.threads = T;
         j.p0 = dout_rows.y0 * W, j.p1 = dout_rows.y1 * W;
@@ -413,7 +419,7 @@ void hn_conv_backward_rows(const hn_exec *x, float *dinp, int dinp_acc, float *d
             for (size_t oc = 0; oc < OC; oc++)
                 for (size_t kk = 0; kk < j.Kd; kk++) dweight[oc * j.Kd + kk] += Cp[kk * j.Np + oc];
             if (dbias)
-                for (size_t oc = 0; oc < OC; oc++) dbias[oc] += Cp[j.Mp * j.Np + oc];
+                for (size_t oc = 0; oc < OC; oc++) dbias[oc] += Cp[j.Kd * j.Np + oc];
         }
     }
     if (!dinp || dinp_rows.y0 >= dinp_rows.y1) return;

@@ -125,6 +125,22 @@ static void pack_t_avx512(float *dst, const float *src, size_t lds, size_t kc)
         for (int i = 0; i < MR; i++) dst[p * MR + (size_t)i] = src[(size_t)i * lds + p];
 }
 
+/* n <= NR rows into a (kc x NR) panel, zero rows past n: 16 x 16 blocks per half. */
+static void pack_b_avx512(float *dst, const float *src, size_t lds, size_t kc, size_t n)
+{
+    size_t p = 0;
+    for (; p + 16 <= kc; p += 16)
+        for (size_t h = 0; h < NR; h += 16) {
+            __m512 r[16];
+            for (size_t i = 0; i < 16; i++)
+                r[i] = h + i < n ? _mm512_loadu_ps(src + (h + i) * lds + p) : _mm512_setzero_ps();
+            transpose16(r);
+            for (size_t j = 0; j < 16; j++) _mm512_store_ps(dst + (p + j) * NR + h, r[j]);
+        }
+    for (; p < kc; p++)
+        for (size_t c = 0; c < NR; c++) dst[p * NR + c] = c < n ? src[c * lds + p] : 0.0f;
+}
+
 /* exp(x) for x <= 0 (the GELU arguments); scalef keeps underflow exact (to 0). */
 static inline __m512 exp_neg(__m512 x)
 {
@@ -192,11 +208,21 @@ static void gelu_bwd_avx512(float *d, const float *in, size_t n)
 
 #include "conv1.inc"
 
-const hn_kernels hn_kernels_avx512 = {"avx512",        MR,
-                                      NR,              ukr_avx512,
-                                      {14, 13, 12},    {ukr_ind_avx512_14, ukr_ind_avx512_13,
-                                                        ukr_ind_avx512_12},
-                                      gelu_fwd_avx512, gelu_bwd_avx512,
-                                      pack_t_avx512,   conv1_fwd_rows,
-                                      conv1_bwd_data_ch, conv1_bwd_weight_ch};
+const hn_kernels hn_kernels_avx512 = {
+    .name = "avx512",
+    .MR = MR,
+    .NR = NR,
+    .VL = 16,
+    .ukr = ukr_avx512,
+    .ind_mr = {14, 13, 12},
+    .ind_nr = {32, 32, 32},
+    .ukr_ind = {ukr_ind_avx512_14, ukr_ind_avx512_13, ukr_ind_avx512_12},
+    .gelu_fwd = gelu_fwd_avx512,
+    .gelu_bwd = gelu_bwd_avx512,
+    .pack_t = pack_t_avx512,
+    .pack_b = pack_b_avx512,
+    .conv1_fwd = conv1_fwd_rows,
+    .conv1_bwd_data = conv1_bwd_data_ch,
+    .conv1_bwd_weight = conv1_bwd_weight_ch,
+};
 #endif

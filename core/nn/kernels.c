@@ -42,6 +42,12 @@ static void pack_t_ref(float *dst, const float *src, size_t lds, size_t kc)
         for (size_t r = 0; r < REF_MR; r++) dst[p * REF_MR + r] = src[r * lds + p];
 }
 
+static void pack_b_ref(float *dst, const float *src, size_t lds, size_t kc, size_t n)
+{
+    for (size_t p = 0; p < kc; p++)
+        for (size_t c = 0; c < REF_NR; c++) dst[p * REF_NR + c] = c < n ? src[c * lds + p] : 0.0f;
+}
+
 static void gelu_fwd_ref(float *out, const float *in, size_t n)
 {
     for (size_t i = 0; i < n; i++) out[i] = 0.5f * in[i] * (1.0f + erff(in[i] * 0.70710678f));
@@ -58,11 +64,23 @@ static void gelu_bwd_ref(float *d, const float *in, size_t n)
 
 #include "conv1.inc"
 
-const hn_kernels hn_kernels_ref = {"scalar",       REF_MR,         REF_NR,
-                                   ukr_ref,        {REF_MR, 0, 0}, {ukr_ind_ref, NULL, NULL},
-                                   gelu_fwd_ref,   gelu_bwd_ref,
-                                   pack_t_ref,     conv1_fwd_rows, conv1_bwd_data_ch,
-                                   conv1_bwd_weight_ch};
+const hn_kernels hn_kernels_ref = {
+    .name = "scalar",
+    .MR = REF_MR,
+    .NR = REF_NR,
+    .VL = 1,
+    .ukr = ukr_ref,
+    .ind_mr = {REF_MR},
+    .ind_nr = {REF_NR},
+    .ukr_ind = {ukr_ind_ref},
+    .gelu_fwd = gelu_fwd_ref,
+    .gelu_bwd = gelu_bwd_ref,
+    .pack_t = pack_t_ref,
+    .pack_b = pack_b_ref,
+    .conv1_fwd = conv1_fwd_rows,
+    .conv1_bwd_data = conv1_bwd_data_ch,
+    .conv1_bwd_weight = conv1_bwd_weight_ch,
+};
 
 const hn_kernels *hn_kernels_get(int isa)
 {

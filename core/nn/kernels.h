@@ -18,15 +18,18 @@
 typedef struct hn_kernels {
     const char *name;
     int MR, NR; /* register tile: MR rows (broadcast from A) x NR columns (vectors of B) */
+    int VL;     /* floats per vector */
     /* C[MR x NR] (row stride ldc) = (acc ? C : 0) + sum over k < kc of A[k][0..MR) x
      * B[k][0..NR); A is a packed panel (kc x MR), B a packed panel (kc x NR), both
      * 64-byte aligned. Always a full tile: the caller handles edges. */
     void (*ukr)(size_t kc, const float *A, const float *B, float *C, size_t ldc, int acc);
-    /* The same product with B read in place: row k of B is base + offs[k] (NR floats);
-     * only the first nv (<= NR) columns are loaded and stored and the first mv rows of C
-     * exist. Variants for several MR (ind_mr[i], 0 = unused), so a layer can pick the
-     * tile that wastes the fewest rows. */
+    /* The same product with B read in place: row k of B is base + offs[k]; only the
+     * first nv columns (nv <= ind_nr) are stored, and the first mv rows of C exist. B
+     * rows may be read up to nv rounded up to whole vectors of VL floats. Variants of
+     * several tile shapes (ind_mr[i] x ind_nr[i], 0 = unused), so a layer can pick the
+     * one that wastes the least. */
     int ind_mr[HN_IND_VARIANTS];
+    int ind_nr[HN_IND_VARIANTS];
     void (*ukr_ind[HN_IND_VARIANTS])(size_t kc, const float *A, const float *base,
                                      const int32_t *offs, float *C, size_t ldc, int acc, int mv,
                                      int nv);
@@ -36,6 +39,9 @@ typedef struct hn_kernels {
     void (*gelu_bwd)(float *d, const float *in, size_t n);
     /* dst[p * MR + r] = src[r * lds + p] for r < MR, p < kc: MR rows into one A panel */
     void (*pack_t)(float *dst, const float *src, size_t lds, size_t kc);
+    /* dst[p * NR + c] = c < n ? src[c * lds + p] : 0 for c < NR, p < kc: n <= NR rows into
+     * one B panel */
+    void (*pack_b)(float *dst, const float *src, size_t lds, size_t kc, size_t n);
     /* the 3x3 one-output-channel convolution (conv1.inc), by rows or channels */
     void (*conv1_fwd)(float *out, const float *inp, const float *w, float bias, size_t C,
                       size_t H, size_t W, size_t y0, size_t y1);

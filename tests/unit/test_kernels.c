@@ -3,7 +3,8 @@
  * reference loops: the implicit-GEMM convolution forward, input gradient, weight and bias
  * gradients over shapes that exercise every edge (rows not a multiple of MR, pixels not a
  * multiple of NR, one output channel, kernels 1/3/5, depth beyond one KC block, images
- * narrower than the kernel), on 1 and 2 threads; and the vectorised GELU. Tolerances:
+ * narrower than the kernel), on 1 and 2 threads; each in-place micro-kernel variant and the
+ * panel packing on their own; and the vectorised GELU. Tolerances:
  * 1e-5 relative to the largest |value| of each output for the products (float sums in a
  * different order), 2e-6 absolute for GELU (the erf approximation's error is 1.5e-7).
  */
@@ -69,6 +70,69 @@ static void pack_case(const hn_kernels *k)
     hn_free(src), hn_free(d1), hn_free(d2);
 }
 
+/* Every in-place-B micro-kernel against plain loops: depths of one, a few and more than
+ * a block, C partly valid (mv < MR, nv < NR, a single column), with and without
+ * accumulation; C outside the mv x nv corner must stay untouched. */
+static void ukr_ind_case(const hn_kernels *k)
+{
+    const size_t ldc = 80, kcs[] = {1, 7, 197};
+    float *C = hn_malloc(HN_MAX_MR * ldc, 4), *R = hn_malloc(HN_MAX_MR * ldc, 4);
+    float *base = rnd(4096);
+    int32_t offs[197];
+    for (size_t i = 0; i < 197; i++) offs[i] = (int32_t)((i * 37) % 3900);
+    for (int v = 0; v < HN_IND_VARIANTS && k->ind_mr[v]; v++) {
+        const int MR = k->ind_mr[v], NR = k->ind_nr[v];
+        const int nvs[] = {NR, NR - 1, k->VL + 1, k->VL, k->VL - 1 > 0 ? k->VL - 1 : 1, 1};
+        const int mvs[] = {MR, MR - 1, 1};
+        int bad = 0;
+        for (size_t ik = 0; ik < 3; ik++)
+            for (size_t in = 0; in < 6; in++)
+                for (size_t im = 0; im < 3; im++)
+                    for (int acc = 0; acc <= 1; acc++) {
+                        const size_t kc = kcs[ik];
+                        const int nv = nvs[in] < NR ? nvs[in] : NR, mv = mvs[im] > 0 ? mvs[im] : 1;
+                        float *A = rnd(kc * (size_t)MR), *C0 = rnd(HN_MAX_MR * ldc);
+                        memcpy(C, C0, HN_MAX_MR * ldc * 4), memcpy(R, C0, HN_MAX_MR * ldc * 4);
+                        k->ukr_ind[v](kc, A, base, offs, C, ldc, acc, mv, nv);
+                        for (int i = 0; i < mv; i++)
+                            for (int j = 0; j < nv; j++) {
+                                double s = acc ? C0[i * ldc + j] : 0.0;
+                                for (size_t p = 0; p < kc; p++)
+                                    s += (double)A[p * MR + i] * base[offs[p] + j];
+                                R[i * ldc + j] = (float)s;
+                            }
+                        for (size_t i = 0; i < HN_MAX_MR * ldc; i++)
+                            if (!(fabs(C[i] - R[i]) <= 1e-4 * (1.0 + fabs(R[i])))) {
+                                if (bad++ < 3)
+                                    fprintf(stderr, "  %s ukr_ind %dx%d kc %zu mv %d nv %d acc %d:"
+                                            " C[%zu] %g vs %g\n", k->name, MR, NR, kc, mv, nv, acc,
+                                            i, C[i], R[i]);
+                            }
+                        hn_free(A), hn_free(C0);
+                    }
+        printf("%s ukr_ind %dx%d: %s\n", k->name, MR, NR, bad ? "FAIL" : "ok");
+        CHECK(bad == 0);
+    }
+    hn_free(C), hn_free(R), hn_free(base);
+}
+
+/* B panels: n rows valid (the rest zero), depths with a tail. */
+static void pack_b_case(const hn_kernels *k)
+{
+    const size_t lds = 100, kc = 37, NR = (size_t)k->NR;
+    float *src = rnd(NR * lds), *d1 = hn_malloc(kc * NR, 4), *d2 = hn_malloc(kc * NR, 4);
+    const size_t ns[] = {NR, NR - 1, 1};
+    for (size_t i = 0; i < 3; i++) {
+        k->pack_b(d1, src, lds, kc, ns[i]);
+        for (size_t p = 0; p < kc; p++)
+            for (size_t c = 0; c < NR; c++) d2[p * NR + c] = c < ns[i] ? src[c * lds + p] : 0.0f;
+        char nm[40];
+        snprintf(nm, sizeof nm, "%s pack_b n=%zu", k->name, ns[i]);
+        check_close(nm, d1, d2, kc * NR, 0, 0);
+    }
+    hn_free(src), hn_free(d1), hn_free(d2);
+}
+
 static void gelu_case(const hn_kernels *k)
 {
     const size_t n = 1003; /* not a multiple of any vector width */
@@ -103,6 +167,8 @@ int main(void)
         }
         gelu_case(k);
         pack_case(k);
+        pack_b_case(k);
+        ukr_ind_case(k);
         for (int T = 1; T <= 2; T++) {
             hn_pool *pool = T == 1 ? NULL : pool2;
             conv_case(k, pool, T, 3, 7, 9, 5, 3);     /* tiny, every edge */
@@ -113,6 +179,9 @@ int main(void)
             conv_case(k, pool, T, 2, 3, 2, 4, 5);     /* image narrower than the kernel */
             conv_case(k, pool, T, 3, 4, 1, 1, 3);     /* head on a one-pixel-wide image */
             conv_case(k, pool, T, 3, 5, 2, 1, 3);     /* head on a two-pixel-wide image */
+            conv_case(k, pool, T, 8, 3, 16, 20, 1);   /* 1x1 on whole vectors: no copy */
+            conv_case(k, pool, T, 38, 6, 61, 10, 5);  /* 38 rows back: a 4-high tile */
+            conv_case(k, pool, T, 5, 4, 50, 46, 3);   /* 46 rows: 6 x 16 or 4 x 24 */
         }
     }
     hn_pool_free(pool2);
