@@ -6,8 +6,10 @@
  *   bench_encode --tif ../shared/data/sandiego_189.tif --bpppb 0.2 [--epochs 300]
  *                [--threads 2] [--qat N] [--no-encoder] [--entropy 1|2] [--out f.hiner]
  */
+#define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <string.h>
+#include <time.h>
 
 #include "gdal_cube.h"
 
@@ -43,6 +45,8 @@ static int parse_args(int argc, char **argv, hiner_params *p, const char **tif, 
         else if (!strcmp(a, "--no-encoder")) p->store_encoder = 0;
         else if (!strcmp(a, "--max-kernel")) p->max_kernel = atoi(v), i++;
         else if (!strcmp(a, "--embed-ch")) p->embed_channels = atoi(v), i++;
+        else if (!strcmp(a, "--tile")) p->tile_width = p->tile_height = atoi(v), i++;
+        else if (!strcmp(a, "--margin")) p->tile_margin = atoi(v), i++;
         else if (!strcmp(a, "--out")) *out = v, i++;
         else if (!strcmp(a, "-v")) *verbose = 1;
         else {
@@ -52,7 +56,7 @@ static int parse_args(int argc, char **argv, hiner_params *p, const char **tif, 
     }
     if (!*tif) {
         fprintf(stderr, "usage: %s --tif cube.tif --bpppb X [--epochs N] [--threads N] [--qat N] "
-                "[--no-encoder] [--entropy 1|2] [--out f.hiner] [-v]\n", argv[0]);
+                "[--no-encoder] [--entropy 1|2] [--tile N] [--margin N] [--out f.hiner] [-v]\n", argv[0]);
         return 2;
     }
     return 0;
@@ -79,6 +83,47 @@ static void print_result(const char *name, const bench_cube *bc, const hiner_par
            (unsigned long long)rep->bits.encoder);
 }
 
+/* Tiled files: the error within 4 pixels of a tile's inner edge against the rest (RMSE of
+ * values normalised by each band's range, valid pixels). */
+static void seam_stats(hiner_model *m, const bench_cube *bc)
+{
+    hiner_info info;
+    hiner_model_info(m, &info);
+    if (info.tiles_x * info.tiles_y < 2) return;
+    const size_t n = (size_t)bc->W * bc->H;
+    float *dec = malloc(n * sizeof(float));
+    double se[2] = {0, 0};
+    size_t cnt[2] = {0, 0};
+    for (int b = 0; b < bc->C && dec; b++) {
+        if (hiner_model_decode_band(m, (uint32_t)b, dec) != HINER_OK) break;
+        const double *ref = bc->data + (size_t)b * n;
+        double mn = INFINITY, mx = -INFINITY;
+        for (size_t i = 0; i < n; i++)
+            if (isfinite(ref[i]) && !(bc->cube.has_nodata && ref[i] == bc->cube.nodata))
+                mn = fmin(mn, ref[i]), mx = fmax(mx, ref[i]);
+        if (!(mx > mn)) continue;
+        for (int y = 0; y < bc->H; y++)
+            for (int x = 0; x < bc->W; x++) {
+                const double v = ref[(size_t)y * bc->W + x];
+                if (!isfinite(v) || (bc->cube.has_nodata && v == bc->cube.nodata)) continue;
+                const int dx = x % (int)info.tile_width, dy = y % (int)info.tile_height;
+                const int near_x = (dx < 4 && x >= 4) || ((int)info.tile_width - 1 - dx < 4 &&
+                                                          x + 4 < bc->W);
+                const int near_y = (dy < 4 && y >= 4) || ((int)info.tile_height - 1 - dy < 4 &&
+                                                          y + 4 < bc->H);
+                const int edge = near_x || near_y;
+                const double d = (dec[(size_t)y * bc->W + x] - v) / (mx - mn);
+                se[edge] += d * d;
+                cnt[edge]++;
+            }
+    }
+    free(dec);
+    if (cnt[0] && cnt[1])
+        printf("  seams: RMSE within 4 px of a tile edge %.3e (%zu samples), interior %.3e, "
+               "ratio %.3f\n", sqrt(se[1] / cnt[1]), cnt[1], sqrt(se[0] / cnt[0]),
+               sqrt(se[1] / cnt[1]) / sqrt(se[0] / cnt[0]));
+}
+
 int main(int argc, char **argv)
 {
     const char *tif = NULL, *out = NULL;
@@ -99,7 +144,10 @@ int main(int argc, char **argv)
     void *file = NULL;
     size_t size = 0;
     hiner_encode_report rep;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     int st = hiner_encode_mem(&bc.cube, NULL, &p, &file, &size, &rep);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
     const char *name = strrchr(tif, '/') ? strrchr(tif, '/') + 1 : tif;
     if (st != HINER_OK) {
         printf("%s %dx%dx%d target %.3f bpppb: FAILED %s\n", name, bc.W, bc.H, bc.C, p.bpppb,
@@ -114,6 +162,8 @@ int main(int argc, char **argv)
         if (f) fwrite(file, 1, size, f), fclose(f);
     }
     print_result(name, &bc, &p, &rep, size, psnr);
+    printf("  wall %.1f s\n", (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (t1.tv_nsec - t0.tv_nsec));
+    if (m) seam_stats(m, &bc);
     hiner_model_free(m);
     hiner_free(file);
     bench_cube_free(&bc);

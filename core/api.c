@@ -96,6 +96,7 @@ hiner_status hiner_params_init(hiner_params *p, int abi_version)
     p->entropy = HINER_ENTROPY_DEFAULT;
     p->qat_epochs = -1; /* automatic */
     p->max_kernel = 5;
+    p->tile_margin = -1; /* automatic */
     return HINER_OK;
 }
 
@@ -150,6 +151,11 @@ hiner_status hiner_params_validate(const hiner_params *p)
     RANGE(p->evaluate == 0 || p->evaluate == 1, "evaluate %d not 0 or 1", p->evaluate);
     RANGE(p->max_kernel == 1 || p->max_kernel == 3 || p->max_kernel == 5 || p->max_kernel == 7,
           "max_kernel %d not 1, 3, 5 or 7", p->max_kernel);
+    RANGE(p->tile_width >= 0 && p->tile_width <= 65535 && p->tile_height >= 0 &&
+              p->tile_height <= 65535, "tile size %dx%d not in [0, 65535]", p->tile_width,
+          p->tile_height);
+    RANGE(p->tile_margin >= -1 && p->tile_margin <= 256, "tile_margin %d not in [-1, 256]",
+          p->tile_margin);
 #undef RANGE
     return HINER_OK;
 }
