@@ -173,8 +173,11 @@ static inline __m256 erf_with8(__m256 u, __m256 e)
 {
     const __m256 sign = _mm256_and_ps(u, _mm256_set1_ps(-0.0f));
     const __m256 a = _mm256_andnot_ps(_mm256_set1_ps(-0.0f), u);
-    const __m256 t = _mm256_div_ps(_mm256_set1_ps(1.0f),
-                                   _mm256_fmadd_ps(a, _mm256_set1_ps(0.3275911f), _mm256_set1_ps(1.0f)));
+    /* t = 1 / (1 + p |u|): a 12-bit estimate refined by one Newton step (a division is
+     * several times slower) */
+    const __m256 den = _mm256_fmadd_ps(a, _mm256_set1_ps(0.3275911f), _mm256_set1_ps(1.0f));
+    __m256 t = _mm256_rcp_ps(den);
+    t = _mm256_mul_ps(t, _mm256_fnmadd_ps(den, t, _mm256_set1_ps(2.0f)));
     __m256 p = _mm256_set1_ps(1.061405429f);
     p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(-1.453152027f));
     p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(1.421413741f));
@@ -184,33 +187,53 @@ static inline __m256 erf_with8(__m256 u, __m256 e)
     return _mm256_or_ps(_mm256_fnmadd_ps(p, e, _mm256_set1_ps(1.0f)), sign);
 }
 
+/* Phi(x) and, for the derivative, exp(-x^2 / 2) */
+static inline __m256 gelu_cdf8(__m256 x, __m256 *e)
+{
+    const __m256 u = _mm256_mul_ps(x, _mm256_set1_ps(0.70710678f));
+    *e = exp_neg8(_mm256_mul_ps(_mm256_mul_ps(u, u), _mm256_set1_ps(-1.0f)));
+    return _mm256_mul_ps(_mm256_set1_ps(0.5f), _mm256_add_ps(_mm256_set1_ps(1.0f), erf_with8(u, *e)));
+}
+
+static inline __m256i tail_mask8(size_t n)
+{
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
 static void gelu_fwd_avx2(float *out, const float *in, size_t n)
 {
     size_t i = 0;
+    __m256 e;
     for (; i + 8 <= n; i += 8) {
         const __m256 x = _mm256_loadu_ps(in + i);
-        const __m256 u = _mm256_mul_ps(x, _mm256_set1_ps(0.70710678f));
-        const __m256 e = exp_neg8(_mm256_mul_ps(_mm256_mul_ps(u, u), _mm256_set1_ps(-1.0f)));
-        const __m256 cdf = _mm256_mul_ps(_mm256_set1_ps(0.5f),
-                                         _mm256_add_ps(_mm256_set1_ps(1.0f), erf_with8(u, e)));
-        _mm256_storeu_ps(out + i, _mm256_mul_ps(x, cdf));
+        _mm256_storeu_ps(out + i, _mm256_mul_ps(x, gelu_cdf8(x, &e)));
     }
-    if (i < n) hn_kernels_ref.gelu_fwd(out + i, in + i, n - i);
+    if (i < n) { /* the tail through masks: lanes past n are zeros, not stored */
+        const __m256i m = tail_mask8(n - i);
+        const __m256 x = _mm256_maskload_ps(in + i, m);
+        _mm256_maskstore_ps(out + i, m, _mm256_mul_ps(x, gelu_cdf8(x, &e)));
+    }
+}
+
+static inline __m256 gelu_grad8(__m256 x)
+{
+    __m256 e;
+    const __m256 cdf = gelu_cdf8(x, &e);
+    return _mm256_fmadd_ps(_mm256_mul_ps(x, _mm256_set1_ps(0.39894228f)), e, cdf);
 }
 
 static void gelu_bwd_avx2(float *d, const float *in, size_t n)
 {
     size_t i = 0;
     for (; i + 8 <= n; i += 8) {
-        const __m256 x = _mm256_loadu_ps(in + i);
-        const __m256 u = _mm256_mul_ps(x, _mm256_set1_ps(0.70710678f));
-        const __m256 e = exp_neg8(_mm256_mul_ps(_mm256_mul_ps(u, u), _mm256_set1_ps(-1.0f)));
-        const __m256 cdf = _mm256_mul_ps(_mm256_set1_ps(0.5f),
-                                         _mm256_add_ps(_mm256_set1_ps(1.0f), erf_with8(u, e)));
-        const __m256 g = _mm256_fmadd_ps(_mm256_mul_ps(x, _mm256_set1_ps(0.39894228f)), e, cdf);
+        const __m256 g = gelu_grad8(_mm256_loadu_ps(in + i));
         _mm256_storeu_ps(d + i, _mm256_mul_ps(_mm256_loadu_ps(d + i), g));
     }
-    if (i < n) hn_kernels_ref.gelu_bwd(d + i, in + i, n - i);
+    if (i < n) {
+        const __m256i m = tail_mask8(n - i);
+        const __m256 g = gelu_grad8(_mm256_maskload_ps(in + i, m));
+        _mm256_maskstore_ps(d + i, m, _mm256_mul_ps(_mm256_maskload_ps(d + i, m), g));
+    }
 }
 
 #include "conv1.inc"
