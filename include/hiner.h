@@ -398,17 +398,20 @@ HINER_API hiner_status hiner_encode_mem(const hiner_cube *cube, const hiner_meta
                                         hiner_encode_report *report);
 HINER_API void hiner_free(void *p);
 /* The smallest size target, in bytes, that hiner_encode's planning accepts for this cube,
- * metadata and p (its size target aside: bpppb, size_bytes and model_bytes are not used):
- * the file's chunks but the network's, the informative training record left out where that
- * helps as the encoder does, plus the smallest network. With pixels (cube->data or
- * cube->read_band) they are read once as hiner_encode reads them, and the answer is the
- * encoder's own threshold. With cube->data and cube->read_band both NULL no pixel is read:
- * each band's range counts as values that code as poorly as random ones of the type, and
- * no pixel as NoData (NoData pixels add a mask to the file), so a target at or above the
- * answer is accepted unless the cube has NoData pixels. Either way a target at or above it
- * can still fail after training when the weights cannot be fitted within 5 % of it
- * (HINER_E_BUDGET). meta may be NULL. HINER_E_LIMIT when the smallest network is beyond the
- * format's limits, HINER_E_NODATA when every pixel read is NoData. Keeps no state. */
+ * metadata and p (its size target aside: bpppb, size_bytes and model_bytes are not used).
+ * A scene of one tile: the file's chunks but the network's, the informative training
+ * record left out where that helps as the encoder does, plus the smallest network. With a
+ * pixel source (cube->data, read_band or read_window) the pixels are read once as
+ * hiner_encode reads them, and the answer is the encoder's own threshold. With none, no
+ * pixel is read: each band's range counts as values that code as poorly as random ones of
+ * the type, and no pixel as NoData (NoData pixels add a mask to the file), so a target at
+ * or above the answer is accepted unless the cube has NoData pixels. A grid of tiles (p's
+ * tile size): no pixel is read, the head and each tile's floor are counted with ranges at
+ * their worst and, given a pixel source, a mask in every tile wherever NoData or NaN can
+ * occur: a target that is accepted. Either way a target at or above the answer can still
+ * fail after training when the weights cannot be fitted within 5 % of it (HINER_E_BUDGET).
+ * meta may be NULL. HINER_E_LIMIT when the smallest network is beyond the format's limits,
+ * HINER_E_NODATA when every pixel read is NoData. Keeps no state; thread-safe. */
 HINER_API hiner_status hiner_min_size(const hiner_cube *cube, const hiner_meta *meta,
                                       const hiner_params *p, uint64_t *bytes);
 
