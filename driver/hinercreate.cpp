@@ -19,6 +19,7 @@
 #include "cpl_vsi.h"
 #include "gdal_pam.h"
 #include "gdal_priv.h"
+#include "gdal_rat.h"
 #include "ogr_spatialref.h"
 
 #include "hinerdataset.h"
@@ -148,6 +149,44 @@ static bool HINERParseCreationOptions(CSLConstList papszOptions, hiner_params *p
 /*                          Encoding helpers                            */
 /************************************************************************/
 
+/* The file's size target in bytes for a cube of nSamples values (W x H x C). */
+static uint64_t HINERTargetBytes(const hiner_params &sParams, double dfSamples)
+{
+    if (sParams.size_bytes)
+        return sParams.size_bytes;
+    return static_cast<uint64_t>(std::llround(sParams.bpppb * dfSamples / 8.0));
+}
+
+/* "BPPPB=23.5 or above (SIZE=1175)": the smallest BPPPB, rounded up to 4 digits, whose
+ * target holds nMinBytes; SIZE alone where that is above BPPPB's maximum. */
+static std::string HINERSmallestTarget(uint64_t nMinBytes, double dfSamples)
+{
+    const double dfMax = HINERFindOption(HINER_CREATION_OPTIONS, "BPPPB")->dfMax;
+    const double dfExact = (static_cast<double>(nMinBytes) - 0.5) * 8.0 / dfSamples;
+    const double dfUnit = std::pow(10.0, std::floor(std::log10(dfExact)) - 3);
+    double dfRate = std::ceil(dfExact / dfUnit) * dfUnit;
+    std::string osRate = CPLSPrintf("%.4g", dfRate);
+    while (std::llround(CPLAtof(osRate.c_str()) * dfSamples / 8.0) <
+           static_cast<long long>(nMinBytes))
+    {
+        dfRate += dfUnit;
+        osRate = CPLSPrintf("%.4g", dfRate);
+    }
+    const unsigned long long nMin = static_cast<unsigned long long>(nMinBytes);
+    if (CPLAtof(osRate.c_str()) > dfMax)
+        return CPLSPrintf("SIZE=%llu or above (BPPPB would be %s, above its maximum of %s)",
+                          nMin, osRate.c_str(), HINERFormatDouble(dfMax).c_str());
+    return CPLSPrintf("BPPPB=%s or above (SIZE=%llu)", osRate.c_str(), nMin);
+}
+
+/* The target as the user gave it: "SIZE=1000" or "BPPPB=0.2". */
+static std::string HINERTargetOption(const hiner_params &sParams)
+{
+    if (sParams.size_bytes)
+        return CPLSPrintf("SIZE=%llu", static_cast<unsigned long long>(sParams.size_bytes));
+    return "BPPPB=" + HINERFormatDouble(sParams.bpppb);
+}
+
 /* What the file does not store (band unit, scale and offset, category names, colour
  * table, attribute table) goes to PAM (.aux.xml) when the source has it. */
 static const int HINER_PAM_FLAGS = GCIF_PROCESS_BANDS | GCIF_CATEGORYNAMES | GCIF_SCALEOFFSET |
@@ -275,6 +314,25 @@ static bool HINERWriteStream(const std::string &osTemp, const hiner_cube &sCube,
     return true;
 }
 
+/* After an encode refused its target: the smallest that would work, into the log's
+ * message. The pixels are read again for it (hiner_min_size's exact answer: their ranges
+ * and NoData mask count); nothing is added when the target was above it (the weights did
+ * not fit within 5 %). */
+static void HINERAddSmallestTarget(const hiner_cube &sCube, const hiner_meta &sMeta,
+                                   const hiner_params &sParams, HINERLog &oLog)
+{
+    hiner_params sQuiet = sParams;
+    sQuiet.log = nullptr;
+    sQuiet.progress = nullptr;
+    uint64_t nMin = 0;
+    const double dfSamples = static_cast<double>(sCube.width) * sCube.height * sCube.bands;
+    if (hiner_min_size(&sCube, &sMeta, &sQuiet, &nMin) != HINER_OK ||
+        nMin <= HINERTargetBytes(sParams, dfSamples))
+        return;
+    oLog.osLastError += "; the smallest target this raster and its metadata allow is " +
+                        HINERSmallestTarget(nMin, dfSamples);
+}
+
 /* Encodes poSrcDS (a source, or the Create() dataset reading its temporary file) into
  * pszFilename: written to a temporary name beside it and renamed, removed on failure. */
 static bool HINEREncode(const char *pszFilename, GDALDataset *poSrcDS, hiner_params *psParams,
@@ -323,6 +381,8 @@ static bool HINEREncode(const char *pszFilename, GDALDataset *poSrcDS, hiner_par
     if (nStatus != HINER_OK)
     {
         VSIUnlink(osTemp.c_str());
+        if (nStatus == HINER_E_BUDGET)
+            HINERAddSmallestTarget(sCube, oMeta.sMeta, *psParams, oLog);
         HINERReportError(nStatus, oLog, "encoding");
         return false;
     }
@@ -406,6 +466,42 @@ GDALDataset *HINERDataset::CreateCopy(const char *pszFilename, GDALDataset *poSr
 /*                                Create                                */
 /************************************************************************/
 
+/* Create() knows the shape and type only: a target below the smallest file for them
+ * (hiner_min_size without pixels or metadata) fails here, since GDAL 3.6 cannot fail the
+ * close where the training happens. */
+static bool HINERCheckCreateTarget(int nXSize, int nYSize, int nBands, GDALDataType eDT,
+                                   hiner_dtype eType, const hiner_params &sParams)
+{
+    hiner_cube sCube{};
+    sCube.width = static_cast<uint32_t>(nXSize);
+    sCube.height = static_cast<uint32_t>(nYSize);
+    sCube.bands = static_cast<uint32_t>(nBands);
+    sCube.dtype = eType;
+    HINERLog oLog;
+    hiner_params sLogged = sParams;
+    sLogged.log = HINERLogFn;
+    sLogged.log_user = &oLog;
+    uint64_t nMin = 0;
+    const int nStatus = hiner_min_size(&sCube, nullptr, &sLogged, &nMin);
+    if (nStatus != HINER_OK)
+    {
+        HINERReportError(nStatus, oLog, "planning the network");
+        return false;
+    }
+    const double dfSamples = static_cast<double>(nXSize) * nYSize * nBands;
+    const uint64_t nTarget = HINERTargetBytes(sParams, dfSamples);
+    if (nTarget >= nMin)
+        return true;
+    CPLError(CE_Failure, CPLE_IllegalArg,
+             "HINER: %s is a target of %llu bytes, below the smallest file for a %d x %d x %d "
+             "%s raster (%llu bytes, before georeferencing and metadata, which add to it): "
+             "use %s",
+             HINERTargetOption(sParams).c_str(), static_cast<unsigned long long>(nTarget),
+             nXSize, nYSize, nBands, GDALGetDataTypeName(eDT),
+             static_cast<unsigned long long>(nMin), HINERSmallestTarget(nMin, dfSamples).c_str());
+    return false;
+}
+
 GDALDataset *HINERDataset::Create(const char *pszFilename, int nXSize, int nYSize, int nBands,
                                   GDALDataType eType, char **papszOptions)
 {
@@ -431,6 +527,8 @@ GDALDataset *HINERDataset::Create(const char *pszFilename, int nXSize, int nYSiz
                      nYSize, nBands);
             return nullptr;
         }
+        if (!HINERCheckCreateTarget(nXSize, nYSize, nBands, eType, eHT, sParams))
+            return nullptr;
         auto poDS = std::make_unique<HINERDataset>();
         poDS->m_bWriteMode = true;
         poDS->nRasterXSize = nXSize;
@@ -461,26 +559,176 @@ GDALDataset *HINERDataset::Create(const char *pszFilename, int nXSize, int nYSiz
     }
 }
 
-/* Create()'s dataset: trains on the buffered bands when closed. */
+/************************************************************************/
+/*                   Create()'s dataset: encoding it                    */
+/************************************************************************/
+
+/* One GDAL object's metadata, every domain, into the state text. */
+static void HINERAddMetadataState(GDALMajorObject *poObj, std::string &os)
+{
+    CPLStringList aosDomains(poObj->GetMetadataDomainList());
+    aosDomains.AddString("");
+    for (int i = 0; i < aosDomains.size(); i++)
+    {
+        os += std::string("[") + aosDomains[i] + "]";
+        for (CSLConstList papszIter = poObj->GetMetadata(aosDomains[i]); papszIter && *papszIter;
+             ++papszIter)
+            os += std::string(*papszIter) + "\n";
+    }
+}
+
+static void HINERAddSRSState(const OGRSpatialReference *poSRS, std::string &os)
+{
+    char *pszWKT = nullptr;
+    if (poSRS && poSRS->exportToWkt(&pszWKT) == OGRERR_NONE && pszWKT)
+        os += pszWKT;
+    CPLFree(pszWKT);
+    os += ";";
+}
+
+/* What a Create() dataset holds besides its pixels, as text: georeferencing, metadata and
+ * every band property the file or its .aux.xml keeps. An encode is current while this is
+ * unchanged and no block has been written since. */
+static std::string HINERWriteState(GDALDataset *poDS)
+{
+    std::string os;
+    double adfGT[6];
+    if (poDS->GetGeoTransform(adfGT) == CE_None)
+        for (double dfV : adfGT)
+            os += CPLSPrintf("%.17g,", dfV);
+    HINERAddSRSState(poDS->GetSpatialRef(), os);
+    const GDAL_GCP *pasGCPs = poDS->GetGCPs();
+    for (int i = 0; i < poDS->GetGCPCount(); i++)
+        os += std::string(pasGCPs[i].pszId) + "|" + pasGCPs[i].pszInfo +
+              CPLSPrintf("|%.17g|%.17g|%.17g|%.17g|%.17g;", pasGCPs[i].dfGCPPixel,
+                         pasGCPs[i].dfGCPLine, pasGCPs[i].dfGCPX, pasGCPs[i].dfGCPY,
+                         pasGCPs[i].dfGCPZ);
+    HINERAddSRSState(poDS->GetGCPSpatialRef(), os);
+    HINERAddMetadataState(poDS, os);
+    for (int i = 1; i <= poDS->GetRasterCount(); i++)
+    {
+        GDALRasterBand *poBand = poDS->GetRasterBand(i);
+        int bHasNoData = FALSE;
+        const double dfNoData = poBand->GetNoDataValue(&bHasNoData);
+        os += CPLSPrintf("<band %d %d %.17g %d %.17g %.17g>", i, bHasNoData,
+                         bHasNoData ? dfNoData : 0.0,
+                         static_cast<int>(poBand->GetColorInterpretation()), poBand->GetScale(),
+                         poBand->GetOffset());
+        os += std::string(poBand->GetDescription()) + "|" + poBand->GetUnitType() + "|";
+        for (CSLConstList papszIter = poBand->GetCategoryNames(); papszIter && *papszIter;
+             ++papszIter)
+            os += std::string(*papszIter) + "\n";
+        if (GDALColorTable *poCT = poBand->GetColorTable())
+        {
+            for (int j = 0; j < poCT->GetColorEntryCount(); j++)
+            {
+                const GDALColorEntry *psE = poCT->GetColorEntry(j);
+                os += CPLSPrintf("%d,%d,%d,%d;", psE->c1, psE->c2, psE->c3, psE->c4);
+            }
+        }
+        if (GDALRasterAttributeTable *poRAT = poBand->GetDefaultRAT())
+        {
+            CPLXMLNode *psXML = poRAT->Serialize();
+            char *pszXML = psXML ? CPLSerializeXMLTree(psXML) : nullptr;
+            os += pszXML ? pszXML : "";
+            CPLFree(pszXML);
+            CPLDestroyXMLNode(psXML);
+        }
+        HINERAddMetadataState(poBand, os);
+    }
+    return os;
+}
+
+void HINERDataset::NoteBlockWritten(int nBand, int nBlockYOff)
+{
+    m_bBlocksChanged = true;
+    int nBlockXSize = 0, nBlockYSize = 0;
+    GetRasterBand(1)->GetBlockSize(&nBlockXSize, &nBlockYSize);
+    const size_t nPerBand = static_cast<size_t>((nRasterYSize + nBlockYSize - 1) / nBlockYSize);
+    if (m_abBlockWritten.empty())
+        m_abBlockWritten.resize(nPerBand * GetRasterCount(), false);
+    const size_t i = static_cast<size_t>(nBand - 1) * nPerBand + nBlockYOff;
+    if (!m_abBlockWritten[i])
+    {
+        m_abBlockWritten[i] = true;
+        m_nBlocksWritten++;
+    }
+}
+
+/* Encodes the Create() dataset into its file unless the last encode saw the same blocks
+ * and state; at close, a failed encode that nothing has changed since reports again. A
+ * file an earlier encode wrote is removed when the new one fails: no file rather than
+ * one that no longer holds what was written. */
+void HINERDataset::EncodeIfChanged(bool bAtClose)
+{
+    std::string osState = HINERWriteState(this);
+    const char *pszTarget = m_osTargetFilename.c_str();
+    if (m_bEncoded && !m_bBlocksChanged && osState == m_osEncodedState)
+    {
+        if (bAtClose && !m_osEncodeError.empty())
+            CPLError(CE_Failure, CPLE_AppDefined,
+                     "HINER: %s not written: its encode when flushed failed and nothing has "
+                     "changed since",
+                     pszTarget);
+        return;
+    }
+    const bool bReplacing = m_bEncoded && m_osEncodeError.empty();
+    if (bReplacing)
+        VSIUnlink(CPLSPrintf("%s.aux.xml", pszTarget)); /* cloned again below */
+    m_bEncoded = true;
+    m_bBlocksChanged = false;
+    m_osEncodedState = std::move(osState);
+    m_osEncodeError.clear();
+    hiner_params sParams;
+    bool bOK = HINERParseCreationOptions(m_aosCreationOptions.List(), &sParams);
+    if (bOK)
+    {
+        CPLDebug("HINER", "training on %s: %s", bAtClose ? "close" : "flush", pszTarget);
+        /* the dataset reads back its own bands: IReadBlock in write mode */
+        bOK = HINEREncode(pszTarget, this, &sParams, nullptr, nullptr);
+    }
+    if (bOK)
+    {
+        HINERCloneToPam(pszTarget, this);
+        return;
+    }
+    m_osEncodeError = CPLGetLastErrorMsg();
+    if (bReplacing)
+        VSIUnlink(pszTarget);
+}
+
+/* A Create() dataset whose every block has been written trains when flushed: GDAL 3.6
+ * cannot fail a close, but a flush can report (gdalwarp checks the error of its final
+ * flush; osgeo.gdal's ds.FlushCache() raises with exceptions on). */
+void HINERDataset::FlushCache(bool bAtClosing)
+{
+    GDALPamDataset::FlushCache(bAtClosing);
+    if (m_bWriteMode && !bAtClosing && !m_bTempWriteFailed && !m_abBlockWritten.empty() &&
+        m_nBlocksWritten == m_abBlockWritten.size())
+        EncodeIfChanged(false);
+}
+
+/* Create()'s dataset when closed: trains on the buffered bands unless a flush already did
+ * with what it holds now. */
 void HINERDataset::WriteOnClose()
 {
-    m_bWriteMode = true;
     /* blocks to the temporary file; a block that did not get there (disk full) would be
      * read back as zeros and trained on: no file rather than a wrong one */
     GDALPamDataset::FlushCache(true);
-    hiner_params sParams;
     if (m_bTempWriteFailed)
     {
         CPLError(CE_Failure, CPLE_FileIO,
                  "HINER: %s not written: the bands could not be buffered in %s",
                  m_osTargetFilename.c_str(), m_osTempFilename.c_str());
+        if (m_bEncoded && m_osEncodeError.empty()) /* a flush wrote it before */
+        {
+            VSIUnlink(m_osTargetFilename.c_str());
+            VSIUnlink(CPLSPrintf("%s.aux.xml", m_osTargetFilename.c_str()));
+        }
     }
-    else if (HINERParseCreationOptions(m_aosCreationOptions.List(), &sParams))
+    else
     {
-        CPLDebug("HINER", "training on close: %s", m_osTargetFilename.c_str());
-        /* the dataset reads back its own bands: IReadBlock in write mode */
-        if (HINEREncode(m_osTargetFilename.c_str(), this, &sParams, nullptr, nullptr))
-            HINERCloneToPam(m_osTargetFilename.c_str(), this);
+        EncodeIfChanged(true);
     }
     if (m_fpTemp)
         VSIFCloseL(m_fpTemp);

@@ -89,6 +89,7 @@ CPLErr HINERRasterBand::IWriteBlock(int /*nBlockXOff*/, int nBlockYOff, void *pI
                  poGDS->m_osTempFilename.c_str());
         return CE_Failure;
     }
+    poGDS->NoteBlockWritten(nBand, nBlockYOff);
     return CE_None;
 }
 

@@ -3,7 +3,7 @@
  * Project:  HINER driver
  * Purpose:  HINERDataset and HINERRasterBand: a .hiner file read band by band (decoded
  *           bands cached), or a Create() dataset whose bands are buffered in a temporary
- *           file and trained on when it is closed.
+ *           file and trained on when flushed once complete, or else when it is closed.
  *
  ******************************************************************************/
 
@@ -60,8 +60,16 @@ class HINERDataset final : public GDALPamDataset
     bool m_bTempWriteFailed = false;     /* a block did not reach the temporary file */
     CPLStringList m_aosCreationOptions{};
     GDALDataType m_eWriteType = GDT_Unknown;
+    std::vector<bool> m_abBlockWritten{}; /* each band's strips, written at least once */
+    size_t m_nBlocksWritten = 0;
+    bool m_bBlocksChanged = false;        /* a block written since the last encode */
+    bool m_bEncoded = false;              /* an encode ran (at FlushCache or close) */
+    std::string m_osEncodedState{};       /* HINERWriteState() when it ran */
+    std::string m_osEncodeError{};        /* its error, empty when it wrote the file */
 
     const GByte *GetBand(int nBand);
+    void NoteBlockWritten(int nBand, int nBlockYOff);
+    void EncodeIfChanged(bool bAtClose);
     void WriteOnClose();
     static GDALDataset *OpenInternal(GDALOpenInfo *poOpenInfo);
     /* the steps of OpenInternal */
@@ -83,6 +91,8 @@ class HINERDataset final : public GDALPamDataset
                                    void *pProgressData);
     static GDALDataset *Create(const char *pszFilename, int nXSize, int nYSize, int nBands,
                                GDALDataType eType, char **papszOptions);
+
+    void FlushCache(bool bAtClosing = false) override;
 
     CPLErr GetGeoTransform(double *padfTransform) override;
     CPLErr SetGeoTransform(double *padfTransform) override;
