@@ -95,9 +95,12 @@ CPLErr HINERRasterBand::IWriteBlock(int /*nBlockXOff*/, int nBlockYOff, void *pI
 
 double HINERRasterBand::GetNoDataValue(int *pbSuccess)
 {
+    /* a NoData value in the .aux.xml overrides the file's, as with GTiff */
+    int bPam = FALSE;
+    const double dfPam = GDALPamRasterBand::GetNoDataValue(&bPam);
     if (pbSuccess)
-        *pbSuccess = m_bHasNoData;
-    return m_bHasNoData ? m_dfNoData : GDALPamRasterBand::GetNoDataValue(pbSuccess);
+        *pbSuccess = bPam || m_bHasNoData;
+    return bPam || !m_bHasNoData ? dfPam : m_dfNoData;
 }
 
 CPLErr HINERRasterBand::SetNoDataValue(double dfNoData)
@@ -137,14 +140,16 @@ HINERDataset::~HINERDataset()
         GDALDeinitGCPs(static_cast<int>(m_asGCPs.size()), m_asGCPs.data());
 }
 
+/* Georeferencing in the .aux.xml (set on a read-only dataset, or by gdal_edit.py -ro)
+ * overrides the file's, as GTiff's default GDAL_GEOREF_SOURCES=PAM,INTERNAL,... does. */
 CPLErr HINERDataset::GetGeoTransform(double *padfTransform)
 {
-    if (m_bGeoTransformValid)
-    {
-        memcpy(padfTransform, m_adfGeoTransform, sizeof(m_adfGeoTransform));
+    if (GDALPamDataset::GetGeoTransform(padfTransform) == CE_None)
         return CE_None;
-    }
-    return GDALPamDataset::GetGeoTransform(padfTransform);
+    if (!m_bGeoTransformValid)
+        return CE_Failure;
+    memcpy(padfTransform, m_adfGeoTransform, sizeof(m_adfGeoTransform));
+    return CE_None;
 }
 
 CPLErr HINERDataset::SetGeoTransform(double *padfTransform)
@@ -158,9 +163,9 @@ CPLErr HINERDataset::SetGeoTransform(double *padfTransform)
 
 const OGRSpatialReference *HINERDataset::GetSpatialRef() const
 {
-    if (!m_oSRS.IsEmpty())
-        return &m_oSRS;
-    return GDALPamDataset::GetSpatialRef();
+    if (const OGRSpatialReference *poPamSRS = GDALPamDataset::GetSpatialRef())
+        return poPamSRS;
+    return m_oSRS.IsEmpty() ? nullptr : &m_oSRS;
 }
 
 CPLErr HINERDataset::SetSpatialRef(const OGRSpatialReference *poSRS)
@@ -175,23 +180,22 @@ CPLErr HINERDataset::SetSpatialRef(const OGRSpatialReference *poSRS)
 
 int HINERDataset::GetGCPCount()
 {
-    if (!m_asGCPs.empty())
-        return static_cast<int>(m_asGCPs.size());
-    return GDALPamDataset::GetGCPCount();
+    const int nPamGCPs = GDALPamDataset::GetGCPCount();
+    return nPamGCPs > 0 ? nPamGCPs : static_cast<int>(m_asGCPs.size());
 }
 
 const GDAL_GCP *HINERDataset::GetGCPs()
 {
-    if (!m_asGCPs.empty())
-        return m_asGCPs.data();
-    return GDALPamDataset::GetGCPs();
+    if (GDALPamDataset::GetGCPCount() > 0)
+        return GDALPamDataset::GetGCPs();
+    return m_asGCPs.empty() ? nullptr : m_asGCPs.data();
 }
 
 const OGRSpatialReference *HINERDataset::GetGCPSpatialRef() const
 {
-    if (!m_asGCPs.empty())
-        return m_oGCPSRS.IsEmpty() ? nullptr : &m_oGCPSRS;
-    return GDALPamDataset::GetGCPSpatialRef();
+    if (const_cast<HINERDataset *>(this)->GDALPamDataset::GetGCPCount() > 0)
+        return GDALPamDataset::GetGCPSpatialRef();
+    return m_asGCPs.empty() || m_oGCPSRS.IsEmpty() ? nullptr : &m_oGCPSRS;
 }
 
 CPLErr HINERDataset::SetGCPs(int nGCPCount, const GDAL_GCP *pasGCPList,
