@@ -26,7 +26,7 @@ void HINERDriverSetCommonMetadata(GDALDriver *poDriver)
     poDriver->SetDescription(HINER_DRIVER_NAME);
     poDriver->SetMetadataItem(GDAL_DCAP_RASTER, "YES");
     poDriver->SetMetadataItem(GDAL_DMD_LONGNAME, "HINER hyperspectral neural representation");
-    poDriver->SetMetadataItem(GDAL_DMD_HELPTOPIC, "docs/driver.md");
+    poDriver->SetMetadataItem(GDAL_DMD_HELPTOPIC, "drivers/raster/hiner.html");
     poDriver->SetMetadataItem(GDAL_DMD_EXTENSION, "hiner");
     poDriver->SetMetadataItem(GDAL_DMD_MIMETYPE, "application/x-hiner");
     poDriver->SetMetadataItem(GDAL_DCAP_VIRTUALIO, "YES");
