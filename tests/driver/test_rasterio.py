@@ -86,3 +86,70 @@ def test_rio_info(hiner_file):
     assert res.returncode == 0, res.stderr
     info = json.loads(res.stdout)
     assert info['driver'] == 'HINER' and info['count'] == 8
+
+
+WRITE_CODE = '''
+import json, sys, numpy as np, rasterio
+from affine import Affine
+path, size = sys.argv[1], sys.argv[2]
+y, x = np.mgrid[0:20, 0:24].astype(np.float64)
+data = np.array([np.round(2000 + 800 * np.sin(0.3 * x + 0.5 * b) + 20 * y)
+                 for b in range(3)]).astype(np.uint16)
+data[:, :2, :3] = 0
+profile = dict(driver='HINER', width=24, height=20, count=3, dtype='uint16', nodata=0,
+               crs='EPSG:32633', transform=Affine(30, 0, 500000, 0, -30, 5800000),
+               EPOCHS=80, QAT_EPOCHS=0)
+if size:
+    profile['SIZE'] = size
+try:
+    with rasterio.open(path, 'w', **profile) as dst:
+        dst.write(data)
+        dst.set_band_description(2, 'second')
+        dst.update_tags(AUTHOR='rasterio')
+except Exception as e:
+    print(json.dumps({"raised": type(e).__name__, "message": str(e)}))
+    sys.exit(0)
+with rasterio.open(path) as r:
+    back = r.read()
+    print(json.dumps({"raised": None, "crs": r.crs.to_epsg(), "transform": list(r.transform)[:6],
+                      "nodata": r.nodata, "descriptions": list(r.descriptions),
+                      "author": r.tags().get("AUTHOR"),
+                      "corr": float(np.corrcoef(back[:, 2:, 3:].ravel(),
+                                                data[:, 2:, 3:].ravel())[0, 1]),
+                      "nodata_kept": bool((back[:, :2, :3] == 0).all())}))
+'''
+
+
+def test_rasterio_write(tmp_path):
+    """rasterio writes through Create(): georeferencing, NoData, descriptions and tags
+    reach the file, the pixels come back (lossy: correlated)."""
+    if gdal.GetDriverByName('HINER') is None:
+        pytest.skip('HINER driver not found: set GDAL_DRIVER_PATH to the plugin')
+    if not have_rasterio():
+        pytest.skip('rasterio not installed (python3-rasterio)')
+    path = str(tmp_path / 'written.hiner')
+    res = subprocess.run([sys.executable, '-c', WRITE_CODE, path, '6000'], capture_output=True,
+                         text=True)
+    assert res.returncode == 0, res.stderr
+    got = json.loads(res.stdout)
+    assert got['raised'] is None, got
+    assert got['crs'] == 32633 and got['transform'] == [30.0, 0.0, 500000.0, 0.0, -30.0, 5800000.0]
+    assert got['nodata'] == 0 and got['nodata_kept']
+    assert got['descriptions'][1] == 'second' and got['author'] == 'rasterio'
+    assert got['corr'] > 0.8, got
+
+
+def test_rasterio_write_below_the_smallest_target_raises(tmp_path):
+    """At the default rate (0.2 bpppb: 36 bytes for 24 x 20 x 3) the file cannot be made:
+    rasterio.open(..., 'w') raises, naming the smallest target, and leaves nothing."""
+    if gdal.GetDriverByName('HINER') is None:
+        pytest.skip('HINER driver not found: set GDAL_DRIVER_PATH to the plugin')
+    if not have_rasterio():
+        pytest.skip('rasterio not installed (python3-rasterio)')
+    path = str(tmp_path / 'tiny.hiner')
+    res = subprocess.run([sys.executable, '-c', WRITE_CODE, path, ''], capture_output=True,
+                         text=True)
+    assert res.returncode == 0, res.stderr
+    got = json.loads(res.stdout)
+    assert got['raised'] and 'or above (SIZE=' in got['message'], got
+    assert list(tmp_path.iterdir()) == []
