@@ -2,10 +2,14 @@
  * bench_speed.c - training-step and decoding speed of the C engine on the paper's Pavia
  * University configuration and a small one, against this machine's sgemm peak measured in
  * the same run. bench/speed.sh runs it next to the PyTorch reference and gdal_translate.
- *   bench_speed sgemm [threads]          OpenBLAS sgemm GFLOP/s (2048^3)
+ *   bench_speed sgemm [threads]          OpenBLAS sgemm GFLOP/s (2048^3); its kernels follow
+ *                                        OPENBLAS_CORETYPE (Haswell: AVX2, SkylakeX: AVX-512)
  *   bench_speed train pavia|small [threads] [steps]
  *   bench_speed decode pavia|small [threads]
- * Each mode prints one line per figure and its peak RSS.
+ *   bench_speed kernels                  each micro-kernel of each set this CPU runs, one
+ *                                        thread, operands in L1 (checked, then timed)
+ * Each mode prints one line per figure and its peak RSS; train and decode name the kernel
+ * set they ran (HINER_ISA=ref|avx2|avx512 caps the automatic choice).
  */
 #define _DEFAULT_SOURCE
 #include <math.h>
@@ -61,6 +65,31 @@ static int config(const char *name, hiner_params *p, uint32_t *W, uint32_t *H, u
     return 0;
 }
 
+/* The kernel set in use and the best this CPU offers, e.g. "avx2 (CPU: avx512, HINER_ISA=avx2)". */
+static const char *isa_desc(const hn_kernels *k)
+{
+    static char buf[96];
+    const hn_kernels *best = hn_kernels_get(HN_ISA_AVX512);
+    if (!best) best = hn_kernels_get(HN_ISA_AVX2);
+    if (!best) best = &hn_kernels_ref;
+    const char *env = getenv("HINER_ISA");
+    snprintf(buf, sizeof buf, "%s (CPU: %s%s%s)", k->name, best->name,
+             env ? ", HINER_ISA=" : "", env ? env : "");
+    return buf;
+}
+
+/* Which of our kernel sets an OpenBLAS core type's sgemm is the reference for. */
+static const char *blas_isa(const char *core)
+{
+    static const char *const avx512[] = {"SkylakeX", "Cooperlake", "SapphireRapids"};
+    static const char *const avx2[] = {"Haswell", "Zen"};
+    for (size_t i = 0; i < sizeof avx512 / sizeof *avx512; i++)
+        if (strstr(core, avx512[i])) return "AVX-512 kernels: the reference for avx512";
+    for (size_t i = 0; i < sizeof avx2 / sizeof *avx2; i++)
+        if (strstr(core, avx2[i])) return "AVX2 kernels: the reference for avx2";
+    return "kernels of this core type";
+}
+
 static int cmd_sgemm(int threads)
 {
 #ifdef HINER_WITH_OPENBLAS
@@ -80,8 +109,8 @@ static int cmd_sgemm(int threads)
         double t = hn_seconds() - t0;
         if (t < best) best = t;
     }
-    printf("sgemm openblas-%s threads %d: %.0f GFLOP/s\n", openblas_get_corename(), threads,
-           2.0 * n * n * n / best * 1e-9);
+    printf("sgemm openblas-%s (%s) 2048^3 threads %d: %.0f GFLOP/s\n", openblas_get_corename(),
+           blas_isa(openblas_get_corename()), threads, 2.0 * n * n * n / best * 1e-9);
     return 0;
 #else
     (void)threads;
@@ -181,7 +210,7 @@ static int cmd_train(const char *name, int threads, int steps)
     printf(" (%.2f GMAC forward) kernels %s threads %d: %.1f ms per step, %.0f GFLOP/s effective "
            "(the model's FLOPs / time), %.0f GFLOP/s executed (%.2f GMAC forward actually run: "
            "padding rows are skipped)\n",
-           pl.forward_macs * 1e-9, A.x.k->name, threads, step * 1e3, flop / step * 1e-9,
+           pl.forward_macs * 1e-9, isa_desc(A.x.k), threads, step * 1e3, flop / step * 1e-9,
            flop_run / step * 1e-9, run * 1e-9);
     printf("  split per step: conv0 %.2f ms", prof[0] / steps * 1e3);
     for (int i = 0; i < pl.n_stages; i++) printf(", stage %d %.2f ms", i, prof[1 + i] / steps * 1e3);
@@ -223,20 +252,109 @@ static int cmd_decode(const char *name, int threads)
         ts[r] = hn_seconds() - t0;
     }
     double t = median(ts, reps);
-    printf("decode %s threads %d: %.1f ms per band (median of 21; %.0f GFLOP/s), peak RSS %.0f MB\n", name,
-           threads, t * 1e3, 2.0 * pl.forward_macs / t * 1e-9, peak_rss_mb());
+    printf("decode %s kernels %s threads %d: %.1f ms per band (median of 21; %.0f GFLOP/s), "
+           "peak RSS %.0f MB\n",
+           name, isa_desc(hn_kernels_get(HN_ISA_AUTO)), threads, t * 1e3,
+           2.0 * pl.forward_macs / t * 1e-9, peak_rss_mb());
     hiner_model_free(m);
+    return 0;
+}
+
+/* One micro-kernel call on fixed operands: the packed ukr (v < 0) or in-place variant v. */
+typedef struct ukr_call {
+    const hn_kernels *k;
+    int v;
+    const float *A, *B, *base;
+    const int32_t *offs;
+    float *C;
+    size_t kc, ldc;
+} ukr_call;
+
+static void ukr_run(const ukr_call *c)
+{
+    if (c->v < 0) c->k->ukr(c->kc, c->A, c->B, c->C, c->ldc, 1);
+    else
+        c->k->ukr_ind[c->v](c->kc, c->A, c->base, c->offs, c->C, c->ldc, 1, c->k->ind_mr[c->v],
+                            c->k->ind_nr[c->v]);
+}
+
+/* Seconds per call: the best of 15 timings of `reps` calls. */
+static double ukr_time(const ukr_call *c, int reps)
+{
+    double best = 1e9;
+    for (int r = 0; r < 15; r++) {
+        double t0 = hn_seconds();
+        for (int i = 0; i < reps; i++) ukr_run(c);
+        double t = hn_seconds() - t0;
+        if (t < best) best = t;
+    }
+    return best / reps;
+}
+
+/* Largest relative difference of an mv x nv tile C (row stride ldc) from the plain sum
+ * C0 (acc) + A (kc x MR) x B rows. */
+static double tile_err(const float *C, const float *C0, const float *A, const float *const *Brow,
+                       size_t kc, int MR, int mv, int nv, size_t ldc)
+{
+    double worst = 0.0;
+    for (int i = 0; i < mv; i++)
+        for (int j = 0; j < nv; j++) {
+            double s = C0[i * ldc + j];
+            for (size_t p = 0; p < kc; p++) s += (double)A[p * MR + i] * Brow[p][j];
+            worst = fmax(worst, fabs(C[i * ldc + j] - s) / (1.0 + fabs(s)));
+        }
+    return worst;
+}
+
+/* Each micro-kernel of each set this CPU runs on operands in L1 (one thread): the packed
+ * one of the weight gradient and every in-place tile of the forward and input gradient. */
+static int cmd_kernels(void)
+{
+    const int isas[] = {HN_ISA_AVX2, HN_ISA_AVX512}, reps = 2000;
+    const size_t kc = 192, ldc = 64;
+    float *A = hn_malloc(kc * HN_MAX_MR, 4), *B = hn_malloc(kc * HN_MAX_NR, 4);
+    float *base = hn_malloc(4096, 4), *C = hn_malloc(HN_MAX_MR * ldc, 4);
+    float *C0 = hn_calloc(HN_MAX_MR * ldc, 4);
+    int32_t offs[192];
+    const float *rows[192];
+    hn_rng rng;
+    hn_rng_seed(&rng, 1);
+    for (size_t i = 0; i < kc * HN_MAX_MR; i++) A[i] = hn_rng_uniform(&rng) - 0.5f;
+    for (size_t i = 0; i < kc * HN_MAX_NR; i++) B[i] = hn_rng_uniform(&rng) - 0.5f;
+    for (size_t i = 0; i < 4096; i++) base[i] = hn_rng_uniform(&rng) - 0.5f;
+    for (size_t p = 0; p < kc; p++) offs[p] = (int32_t)((p * 37) % 3900); /* 15 KB of B rows */
+    for (size_t i = 0; i < sizeof isas / sizeof *isas; i++) {
+        const hn_kernels *k = hn_kernels_get(isas[i]);
+        if (!k) {
+            printf("kernels %s: not run by this CPU\n", isas[i] == HN_ISA_AVX2 ? "avx2" : "avx512");
+            continue;
+        }
+        for (int v = -1; v < HN_IND_VARIANTS && (v < 0 || k->ind_mr[v]); v++) {
+            const int mr = v < 0 ? k->MR : k->ind_mr[v], nr = v < 0 ? k->NR : k->ind_nr[v];
+            for (size_t p = 0; p < kc; p++) rows[p] = v < 0 ? B + p * (size_t)nr : base + offs[p];
+            ukr_call c = {k, v, A, B, base, offs, C, kc, ldc};
+            memset(C, 0, HN_MAX_MR * ldc * 4);
+            ukr_run(&c);
+            const double err = tile_err(C, C0, A, rows, kc, mr, mr, nr, ldc);
+            const double t = ukr_time(&c, reps);
+            printf("kernels %s %s %dx%d: %.1f GFLOP/s (max rel. error %.1e)\n", k->name,
+                   v < 0 ? "ukr (packed, weight gradient)" : "ukr_ind (in place, forward/dinp)",
+                   mr, nr, 2.0 * (double)kc * mr * nr / t * 1e-9, err);
+        }
+    }
+    hn_free(A), hn_free(B), hn_free(base), hn_free(C), hn_free(C0);
     return 0;
 }
 
 int main(int argc, char **argv)
 {
+    if (argc >= 2 && !strcmp(argv[1], "kernels")) return cmd_kernels();
     if (argc >= 2 && !strcmp(argv[1], "sgemm")) return cmd_sgemm(argc > 2 ? atoi(argv[2]) : 2);
     if (argc >= 3 && !strcmp(argv[1], "train"))
         return cmd_train(argv[2], argc > 3 ? atoi(argv[3]) : 2, argc > 4 ? atoi(argv[4]) : 5);
     if (argc >= 3 && !strcmp(argv[1], "decode"))
         return cmd_decode(argv[2], argc > 3 ? atoi(argv[3]) : 2);
     fprintf(stderr, "usage: bench_speed sgemm [threads] | train pavia|small [threads] [steps] "
-                    "| decode pavia|small [threads]\n");
+                    "| decode pavia|small [threads] | kernels\n");
     return 2;
 }

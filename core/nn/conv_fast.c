@@ -278,6 +278,33 @@ static void wgt_task(void *ctx, size_t t, int thread)
     }
 }
 
+/* The per-thread partial products summed into dweight (OC, Kd) and dbias, in thread
+ * order for every element (reproducible for a thread count); threads split the output
+ * channels, in blocks of 16 so both sides are read in runs. */
+typedef struct red_job {
+    const wgt_job *w;
+    float *dweight, *dbias;
+} red_job;
+
+static void red_task(void *ctx, size_t t, int thread)
+{
+    (void)thread;
+    const red_job *r = ctx;
+    const wgt_job *j = r->w;
+    const size_t T = (size_t)j->threads, blocks = (j->OC + 15) / 16;
+    for (size_t b = blocks * t / T; b < blocks * (t + 1) / T; b++) {
+        const size_t o0 = b * 16, o1 = o0 + 16 < j->OC ? o0 + 16 : j->OC;
+        for (size_t u = 0; u < T; u++) {
+            const float *Cp = j->part + u * j->part_stride;
+            for (size_t kk = 0; kk < j->Kd; kk++)
+                for (size_t oc = o0; oc < o1; oc++)
+                    r->dweight[oc * j->Kd + kk] += Cp[kk * j->Np + oc];
+            if (r->dbias)
+                for (size_t oc = o0; oc < o1; oc++) r->dbias[oc] += Cp[j->Kd * j->Np + oc];
+        }
+    }
+}
+
 /* ---- one output channel, 3x3 (the head): direct kernels split by rows or channels ---- */
 
 typedef struct conv1_job {
@@ -414,13 +441,8 @@ void hn_conv_backward_rows(const hn_exec *x, float *dinp, int dinp_acc, float *d
         j.scratch = x->wksp + (size_t)T * j.part_stride;
         j.scratch_stride = rnd_up(wgt_scratch_floats(k, OC), 16);
         hn_pool_run(x->pool, (size_t)T, wgt_task, &j);
-        for (int t = 0; t < T; t++) { /* fixed order: reproducible for a thread count */
-            const float *Cp = j.part + (size_t)t * j.part_stride;
-            for (size_t oc = 0; oc < OC; oc++)
-                for (size_t kk = 0; kk < j.Kd; kk++) dweight[oc * j.Kd + kk] += Cp[kk * j.Np + oc];
-            if (dbias)
-                for (size_t oc = 0; oc < OC; oc++) dbias[oc] += Cp[j.Kd * j.Np + oc];
-        }
+        red_job rj = {&j, dweight, dbias};
+        hn_pool_run(x->pool, (size_t)T, red_task, &rj);
     }
     if (!dinp || dinp_rows.y0 >= dinp_rows.y1) return;
     /* input gradient: a convolution of dout with the transposed, flipped weights */
