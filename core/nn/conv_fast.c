@@ -314,6 +314,7 @@ typedef struct conv1_job {
     float bias;
     size_t C, H, W;
     int threads, mode; /* 0 forward, 1 input gradient, 2 weight gradient */
+    int acc;           /* input gradient: add to dinp (else overwrite it) */
     size_t y0, y1;     /* rows: of out (0), of dinp (1), of dout summed (2) */
 } conv1_job;
 
@@ -328,7 +329,7 @@ static void conv1_task(void *ctx, size_t t, int thread)
                         j->y0 + rows * (t + 1) / T);
     } else if (j->mode == 1) {
         j->k->conv1_bwd_data(j->out, j->dout, j->w, j->H, j->W, j->C * t / T, j->C * (t + 1) / T,
-                             j->y0, j->y1);
+                             j->y0, j->y1, j->acc);
     } else {
         j->k->conv1_bwd_weight(j->out, j->dout, j->inp, j->H, j->W, j->C * t / T,
                                j->C * (t + 1) / T, j->y0, j->y1);
@@ -410,11 +411,8 @@ void hn_conv_backward_rows(const hn_exec *x, float *dinp, int dinp_acc, float *d
         c.out = dweight, c.mode = 2, c.y0 = dout_rows.y0, c.y1 = dout_rows.y1;
         if (c.y0 < c.y1) conv1_run(x, &c);
         if (dinp && dinp_rows.y0 < dinp_rows.y1) {
-            if (!dinp_acc)
-                for (size_t ch = 0; ch < C; ch++)
-                    memset(dinp + (ch * H + dinp_rows.y0) * W, 0,
-                           (dinp_rows.y1 - dinp_rows.y0) * W * sizeof(float));
             c.out = dinp, c.mode = 1, c.y0 = dinp_rows.y0, c.y1 = dinp_rows.y1;
+            c.acc = dinp_acc;
             conv1_run(x, &c);
         }
         if (dbias) {

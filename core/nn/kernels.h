@@ -42,11 +42,12 @@ typedef struct hn_kernels {
     /* dst[p * NR + c] = c < n ? src[c * lds + p] : 0 for c < NR, p < kc: n <= NR rows into
      * one B panel */
     void (*pack_b)(float *dst, const float *src, size_t lds, size_t kc, size_t n);
-    /* the 3x3 one-output-channel convolution (conv1.inc), by rows or channels */
+    /* the 3x3 one-output-channel convolution (conv1.inc), by rows or channels; the input
+     * gradient accumulates into dinp when acc, else overwrites it */
     void (*conv1_fwd)(float *out, const float *inp, const float *w, float bias, size_t C,
                       size_t H, size_t W, size_t y0, size_t y1);
     void (*conv1_bwd_data)(float *dinp, const float *dout, const float *w, size_t H, size_t W,
-                           size_t c0, size_t c1, size_t y0, size_t y1);
+                           size_t c0, size_t c1, size_t y0, size_t y1, int acc);
     void (*conv1_bwd_weight)(float *dw, const float *dout, const float *inp, size_t H,
                              size_t W, size_t c0, size_t c1, size_t y0, size_t y1);
 } hn_kernels;

@@ -53,7 +53,13 @@ static void conv_case(const hn_kernels *k, hn_pool *pool, int T, size_t C, size_
     check_close(nm, dw1, dw2, nw, 1e-5 * maxabs(dw2, nw), 0);
     snprintf(nm, sizeof nm, "%s T%d %zux%zux%zu->%zu k%zu db", k->name, T, C, H, W, OC, K);
     check_close(nm, db1, db2, OC, 1e-5 * maxabs(db2, OC), 0);
-    float *all[] = {inp, w, b, dout, o1, o2, di1, di2, dw1, dw2, db1, db2, x.wksp};
+    /* the input gradient overwriting (dinp_acc 0) a buffer of garbage */
+    float *di3 = rnd(ni), *di4 = hn_calloc(ni, 4), *dw3 = hn_calloc(nw, 4);
+    hn_conv_backward(&x, di3, 0, dw3, NULL, dout, inp, w, C, H, W, OC, K);
+    conv2d_backward_ref(di4, dw3, NULL, dout, inp, w, C, H, W, OC, K);
+    snprintf(nm, sizeof nm, "%s T%d %zux%zux%zu->%zu k%zu dinp=", k->name, T, C, H, W, OC, K);
+    check_close(nm, di3, di4, ni, 1e-5 * maxabs(di4, ni), 0);
+    float *all[] = {inp, w, b, dout, o1, o2, di1, di2, dw1, dw2, db1, db2, di3, di4, dw3, x.wksp};
     for (size_t i = 0; i < sizeof all / sizeof *all; i++) hn_free(all[i]);
 }
 
