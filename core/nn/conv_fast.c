@@ -110,8 +110,23 @@ static void ind_task(void *ctx, size_t t, int thread)
             const int acc = j->acc || pc > 0;
             for (size_t x0 = 0; x0 < j->W; x0 += NR) {
                 const int nv = (int)(j->W - x0 < NR ? j->W - x0 : NR);
+                /* the next tile's B rows, spread over this tile's panels (its first panel
+                 * would otherwise wait on a chain of cache misses) */
+                const float *nb = NULL;
+                const int32_t *no = NULL;
+                size_t nk = 0;
+                if (x0 + NR < j->W) {
+                    nb = rowbase + x0 + NR, no = j->offs + pc, nk = kc;
+                } else if (pc + KC_IND < j->Kd) {
+                    nb = rowbase, no = j->offs + pc + KC_IND;
+                    nk = j->Kd - pc - KC_IND < KC_IND ? j->Kd - pc - KC_IND : KC_IND;
+                }
                 for (size_t ip = 0; ip < m_panels; ip++) {
                     const int mv = (int)(j->M - ip * MR < MR ? j->M - ip * MR : MR);
+                    for (size_t q = nk * ip / m_panels; q < nk * (ip + 1) / m_panels; q++) {
+                        __builtin_prefetch(nb + no[q]);
+                        __builtin_prefetch(nb + no[q] + NR - 1);
+                    }
                     j->ukr(kc, j->Ap + (ip * j->Kd + pc) * MR, rowbase + x0, j->offs + pc,
                            j->out + ip * MR * N + y * j->W + x0, N, acc, mv, nv);
                 }
