@@ -46,36 +46,50 @@ static void ukr_avx512(size_t kc, const float *A, const float *B, float *C, size
 #undef ST
 }
 
-/* The in-place-B product for a given MR (12, 13 or 14 rows): C rows are an array of
- * accumulator pairs the compiler keeps in registers (fully unrolled, constant MR). */
+/* One C tile of R rows x V (1 or 2) vectors of 16 columns, B rows read in place (base +
+ * offs[k]) with the columns past nv masked off; rows past mv are computed (A is zero
+ * there) but not loaded or stored. Inlined with constant R and V, so the accumulators are
+ * an array the compiler keeps in registers. */
+static inline __attribute__((always_inline)) void
+ind_tile(size_t kc, const float *A, const float *base, const int32_t *offs, float *C,
+         size_t ldc, int acc, int mv, int nv, const int R, const int V)
+{
+    const __mmask16 m0 = nv >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << nv) - 1);
+    const __mmask16 m1 = nv >= 32 ? (__mmask16)0xffff
+                         : (nv > 16 ? (__mmask16)((1u << (nv - 16)) - 1) : (__mmask16)0);
+    __m512 c0[16], c1[16];
+    _Pragma("GCC unroll 16") for (int r = 0; r < R; r++) {
+        c0[r] = acc && r < mv ? _mm512_maskz_loadu_ps(m0, C + r * ldc) : _mm512_setzero_ps();
+        if (V > 1)
+            c1[r] = acc && r < mv ? _mm512_maskz_loadu_ps(m1, C + r * ldc + 16)
+                                  : _mm512_setzero_ps();
+    }
+    for (size_t k = 0; k < kc; k++, A += R) {
+        const float *B = base + offs[k];
+        const __m512 b0 = _mm512_maskz_loadu_ps(m0, B);
+        const __m512 b1 = V > 1 ? _mm512_maskz_loadu_ps(m1, B + 16) : _mm512_setzero_ps();
+        _Pragma("GCC unroll 16") for (int r = 0; r < R; r++) {
+            const __m512 a = _mm512_set1_ps(A[r]);
+            c0[r] = _mm512_fmadd_ps(a, b0, c0[r]);
+            if (V > 1) c1[r] = _mm512_fmadd_ps(a, b1, c1[r]);
+        }
+    }
+    _Pragma("GCC unroll 16") for (int r = 0; r < R; r++) {
+        if (r < mv) {
+            _mm512_mask_storeu_ps(C + r * ldc, m0, c0[r]);
+            if (V > 1) _mm512_mask_storeu_ps(C + r * ldc + 16, m1, c1[r]);
+        }
+    }
+}
+
+/* The in-place-B product for a given MR (12, 13 or 14 rows) x 32 columns; a tile of at
+ * most 16 valid columns (the right edge, or a narrow image) runs one vector. */
 #define UKR_IND(NAME, R)                                                                     \
     static void NAME(size_t kc, const float *A, const float *base, const int32_t *offs,      \
                      float *C, size_t ldc, int acc, int mv, int nv)                          \
     {                                                                                        \
-        const __mmask16 m0 = nv >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << nv) - 1);    \
-        const __mmask16 m1 = nv >= 32 ? (__mmask16)0xffff                                    \
-                             : (nv > 16 ? (__mmask16)((1u << (nv - 16)) - 1) : (__mmask16)0);\
-        __m512 c0[R], c1[R];                                                                 \
-        _Pragma("GCC unroll 16") for (int r = 0; r < R; r++) {                               \
-            c0[r] = acc && r < mv ? _mm512_maskz_loadu_ps(m0, C + r * ldc) : _mm512_setzero_ps(); \
-            c1[r] = acc && r < mv ? _mm512_maskz_loadu_ps(m1, C + r * ldc + 16)              \
-                                  : _mm512_setzero_ps();                                     \
-        }                                                                                    \
-        for (size_t k = 0; k < kc; k++, A += R) {                                            \
-            const float *B = base + offs[k];                                                 \
-            const __m512 b0 = _mm512_maskz_loadu_ps(m0, B), b1 = _mm512_maskz_loadu_ps(m1, B + 16); \
-            _Pragma("GCC unroll 16") for (int r = 0; r < R; r++) {                           \
-                const __m512 a = _mm512_set1_ps(A[r]);                                       \
-                c0[r] = _mm512_fmadd_ps(a, b0, c0[r]);                                       \
-                c1[r] = _mm512_fmadd_ps(a, b1, c1[r]);                                       \
-            }                                                                                \
-        }                                                                                    \
-        _Pragma("GCC unroll 16") for (int r = 0; r < R; r++) {                               \
-            if (r < mv) {                                                                    \
-                _mm512_mask_storeu_ps(C + r * ldc, m0, c0[r]);                               \
-                _mm512_mask_storeu_ps(C + r * ldc + 16, m1, c1[r]);                          \
-            }                                                                                \
-        }                                                                                    \
+        if (nv > 16) ind_tile(kc, A, base, offs, C, ldc, acc, mv, nv, R, 2);                 \
+        else ind_tile(kc, A, base, offs, C, ldc, acc, mv, nv, R, 1);                         \
     }
 
 UKR_IND(ukr_ind_avx512_14, 14)
