@@ -205,7 +205,7 @@ static void HINERCloneToPam(const char *pszFilename, GDALDataset *poFrom)
 
 namespace
 {
-/* Reads one band of the source through GDAL, in the file's data type. */
+/* Reads windows of every band of the source through GDAL, in the file's data type. */
 struct HINERSourceReader
 {
     GDALDataset *poSrcDS;
@@ -220,13 +220,17 @@ struct HINERVSIWriter
 };
 }  // namespace
 
-static int HINERReadBand(void *pUser, uint32_t nBand, void *pOut)
+/* The window (x0, y0, w, h) of every band, band-sequential: the library asks for the tiles
+ * it trains, so a scene of any size is never read whole. */
+static int HINERReadWindow(void *pUser, uint32_t x0, uint32_t y0, uint32_t w, uint32_t h,
+                           void *pOut)
 {
     auto psR = static_cast<HINERSourceReader *>(pUser);
-    GDALRasterBand *poBand = psR->poSrcDS->GetRasterBand(static_cast<int>(nBand) + 1);
-    const int nX = psR->poSrcDS->GetRasterXSize(), nY = psR->poSrcDS->GetRasterYSize();
-    return poBand->RasterIO(GF_Read, 0, 0, nX, nY, pOut, nX, nY, psR->eDT, 0, 0, nullptr) ==
-                   CE_None
+    const int nBands = psR->poSrcDS->GetRasterCount();
+    return psR->poSrcDS->RasterIO(GF_Read, static_cast<int>(x0), static_cast<int>(y0),
+                                  static_cast<int>(w), static_cast<int>(h), pOut,
+                                  static_cast<int>(w), static_cast<int>(h), psR->eDT, nBands,
+                                  nullptr, 0, 0, 0, nullptr) == CE_None
                ? 0
                : 1;
 }
@@ -351,8 +355,8 @@ static bool HINEREncode(const char *pszFilename, GDALDataset *poSrcDS, hiner_par
     sCube.height = static_cast<uint32_t>(poSrcDS->GetRasterYSize());
     sCube.bands = static_cast<uint32_t>(poSrcDS->GetRasterCount());
     sCube.dtype = eType;
-    sCube.read_band = HINERReadBand;
-    sCube.read_user = &sReader;
+    sCube.read_window = HINERReadWindow;
+    sCube.window_user = &sReader;
     int bHasNoData = FALSE;
     const double dfNoData = poSrcDS->GetRasterBand(1)->GetNoDataValue(&bHasNoData);
     sCube.has_nodata = bHasNoData;

@@ -34,13 +34,54 @@ HINERRasterBand::HINERRasterBand(HINERDataset *poDSIn, int nBandIn, GDALDataType
     poDS = poDSIn;
     nBand = nBandIn;
     eDataType = eDT;
+    if (poDSIn->m_nTileXSize > 0)
+    {
+        /* a tiled file: a block is a tile of a band, decoded on its own */
+        nBlockXSize = poDSIn->m_nTileXSize;
+        nBlockYSize = poDSIn->m_nTileYSize;
+        return;
+    }
     nBlockXSize = poDSIn->GetRasterXSize();
     /* strips of about 1 MB: the dataset caches whole decoded bands, blocks are views */
     const int nRowBytes = std::max(1, nBlockXSize * GDALGetDataTypeSizeBytes(eDT));
     nBlockYSize = std::max(1, std::min(poDSIn->GetRasterYSize(), (1 << 20) / nRowBytes));
 }
 
-CPLErr HINERRasterBand::IReadBlock(int /*nBlockXOff*/, int nBlockYOff, void *pImage)
+/* A tiled file's block: tile (nBlockXOff, nBlockYOff) of the band; a ragged tile is
+ * decoded into the dataset's scratch buffer and copied, the rest of the block zeroed. */
+CPLErr HINERRasterBand::ReadTile(int nBlockXOff, int nBlockYOff, void *pImage)
+{
+    auto poGDS = cpl::down_cast<HINERDataset *>(poDS);
+    const size_t nDTSize = GDALGetDataTypeSizeBytes(eDataType);
+    const int nW = std::min(nBlockXSize, nRasterXSize - nBlockXOff * nBlockXSize);
+    const int nH = std::min(nBlockYSize, nRasterYSize - nBlockYOff * nBlockYSize);
+    const bool bRagged = nW < nBlockXSize || nH < nBlockYSize;
+    if (bRagged)
+        poGDS->m_abyTile.resize(static_cast<size_t>(nW) * nH * nDTSize);
+    const double dfWhere = poGDS->m_bInterpolated ? poGDS->m_adfBandWL[nBand - 1] : nBand - 1;
+    const int nStatus = hiner_model_decode_tile_as(
+        poGDS->m_poModel.get(), static_cast<uint32_t>(nBlockXOff),
+        static_cast<uint32_t>(nBlockYOff), poGDS->m_bInterpolated ? 1 : 0, dfWhere,
+        poGDS->m_eFileType, bRagged ? poGDS->m_abyTile.data() : pImage);
+    if (nStatus != HINER_OK)
+    {
+        CPLError(CE_Failure, HINERErrorNum(nStatus),
+                 "HINER: decoding tile %d,%d of band %d failed: %s", nBlockXOff, nBlockYOff,
+                 nBand, hiner_status_str(nStatus));
+        return CE_Failure;
+    }
+    if (bRagged)
+    {
+        GByte *pabyOut = static_cast<GByte *>(pImage);
+        memset(pabyOut, 0, static_cast<size_t>(nBlockXSize) * nBlockYSize * nDTSize);
+        for (int y = 0; y < nH; y++)
+            memcpy(pabyOut + static_cast<size_t>(y) * nBlockXSize * nDTSize,
+                   poGDS->m_abyTile.data() + static_cast<size_t>(y) * nW * nDTSize, nW * nDTSize);
+    }
+    return CE_None;
+}
+
+CPLErr HINERRasterBand::IReadBlock(int nBlockXOff, int nBlockYOff, void *pImage)
 {
     auto poGDS = cpl::down_cast<HINERDataset *>(poDS);
     const int nDTSize = GDALGetDataTypeSizeBytes(eDataType);
@@ -58,6 +99,8 @@ CPLErr HINERRasterBand::IReadBlock(int /*nBlockXOff*/, int nBlockYOff, void *pIm
         VSIFReadL(pImage, 1, nRowBytes * nRows, poGDS->m_fpTemp);
         return CE_None;
     }
+    if (poGDS->m_nTileXSize > 0)
+        return ReadTile(nBlockXOff, nBlockYOff, pImage);
     const GByte *pabyBand = poGDS->GetBand(nBand);
     if (pabyBand == nullptr)
         return CE_Failure;
@@ -136,6 +179,9 @@ HINERDataset::~HINERDataset()
         WriteOnClose();
     else
         HINERDataset::FlushCache(true);
+    m_poModel.reset(); /* before the file it reads from */
+    if (m_fpModel)
+        VSIFCloseL(m_fpModel);
     if (!m_asGCPs.empty())
         GDALDeinitGCPs(static_cast<int>(m_asGCPs.size()), m_asGCPs.data());
 }
@@ -301,10 +347,11 @@ GDALDataset *HINERDataset::Open(GDALOpenInfo *poOpenInfo)
     }
 }
 
-/* The model of an identified file, read through VSI; nullptr, with a CPLError, on failure. */
-static HINERModelPtr HINEROpenModel(GDALOpenInfo *poOpenInfo)
+/* The model of an identified file, read through VSI: a tiled file lazily (its head now, a
+ * tile with one range read when a block needs it), so the dataset keeps the file open;
+ * nullptr, with a CPLError, on failure. */
+static HINERModelPtr HINEROpenModel(GDALOpenInfo *poOpenInfo, VSILFILE *fp)
 {
-    VSILFILE *fp = poOpenInfo->fpL;
     if (VSIFSeekL(fp, 0, SEEK_END) != 0)
         return nullptr;
     const vsi_l_offset nSize = VSIFTellL(fp);
@@ -313,7 +360,7 @@ static HINERModelPtr HINEROpenModel(GDALOpenInfo *poOpenInfo)
     sReader.read_at = HINERVSIReadAt;
     sReader.user = fp;
     hiner_model *psModel = nullptr;
-    const int nStatus = hiner_open(&sReader, &psModel);
+    const int nStatus = hiner_open_lazy(&sReader, &psModel);
     if (nStatus != HINER_OK)
     {
         CPLError(CE_Failure, HINERErrorNum(nStatus), "HINER: cannot open %s: %s",
@@ -454,6 +501,9 @@ void HINERDataset::ApplyTuningOptions(GDALOpenInfo *poOpenInfo, GDALDataType eDT
     HINEROptionValue oVal;
     HINERTuningOpenOption(poOpenInfo->papszOpenOptions, "CACHE_MB", "HINER_CACHE_MB", oVal);
     const double dfCacheMB = oVal.dfValue;
+    /* a tiled file: GDAL's block cache holds decoded tiles, the library the tiles' networks */
+    hiner_model_set_tile_cache(m_poModel.get(),
+                               static_cast<size_t>(std::max(1.0, dfCacheMB) * 1024 * 1024));
     const double dfBandMB = static_cast<double>(nRasterXSize) * nRasterYSize *
                             GDALGetDataTypeSizeBytes(eDT) / (1024.0 * 1024.0);
     m_nCacheBands =
@@ -475,7 +525,11 @@ GDALDataset *HINERDataset::OpenInternal(GDALOpenInfo *poOpenInfo)
                  "gdal_translate -of HINER");
         return nullptr;
     }
-    HINERModelPtr poModel = HINEROpenModel(poOpenInfo);
+    /* the file stays open with the dataset: a tiled file's tiles are read when needed */
+    auto poDS = std::make_unique<HINERDataset>();
+    poDS->m_fpModel = poOpenInfo->fpL;
+    poOpenInfo->fpL = nullptr;
+    HINERModelPtr poModel = HINEROpenModel(poOpenInfo, poDS->m_fpModel);
     if (!poModel)
         return nullptr;
     hiner_info sInfo;
@@ -486,8 +540,12 @@ GDALDataset *HINERDataset::OpenInternal(GDALOpenInfo *poOpenInfo)
     if (!HINERRequestedWavelengths(poOpenInfo, sInfo, sMeta, adfRequested))
         return nullptr;
 
-    auto poDS = std::make_unique<HINERDataset>();
     poDS->nRasterXSize = static_cast<int>(sInfo.width);
+    if (sInfo.tiles_x * static_cast<uint64_t>(sInfo.tiles_y) > 1)
+    {
+        poDS->m_nTileXSize = static_cast<int>(sInfo.tile_width);
+        poDS->m_nTileYSize = static_cast<int>(sInfo.tile_height);
+    }
     poDS->nRasterYSize = static_cast<int>(sInfo.height);
     poDS->m_eFileType = sInfo.dtype;
     poDS->m_poModel = std::move(poModel);

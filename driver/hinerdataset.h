@@ -34,6 +34,9 @@ class HINERDataset final : public GDALPamDataset
 
     /* reading */
     HINERModelPtr m_poModel{};
+    VSILFILE *m_fpModel = nullptr;       /* the file the model reads tiles from */
+    int m_nTileXSize = 0, m_nTileYSize = 0; /* a tiled file's grid (blocks), else 0 */
+    std::vector<GByte> m_abyTile{};      /* a ragged tile before it is copied to its block */
     hiner_dtype m_eFileType = HINER_FLOAT32;
     std::vector<double> m_adfBandWL{};   /* wavelength of each exposed band, or NaN */
     bool m_bInterpolated = false;        /* bands are decoded at requested wavelengths */
@@ -120,6 +123,7 @@ class HINERRasterBand final : public GDALPamRasterBand
     HINERRasterBand(HINERDataset *poDSIn, int nBandIn, GDALDataType eDT);
 
     CPLErr IReadBlock(int nBlockXOff, int nBlockYOff, void *pImage) override;
+    CPLErr ReadTile(int nBlockXOff, int nBlockYOff, void *pImage);
     CPLErr IWriteBlock(int nBlockXOff, int nBlockYOff, void *pImage) override;
     double GetNoDataValue(int *pbSuccess = nullptr) override;
     CPLErr SetNoDataValue(double dfNoData) override;

@@ -145,7 +145,7 @@ hiner_status hn_cube_in_memory(const hiner_cube *in, hiner_cube *view, void **ow
 {
     *view = *in;
     *owned = NULL;
-    if (in->data || in->read_band) return HINER_OK;
+    if (in->data || !in->read_window) return HINER_OK;
     size_t n;
     HN_CHECK(!hn_mul_size((size_t)in->width * in->height, in->bands, &n), HINER_E_LIMIT);
     *owned = hn_malloc(n, hiner_dtype_size(in->dtype));

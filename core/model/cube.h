@@ -8,7 +8,7 @@
 #include "../internal.h"
 
 HN_HIDDEN hiner_status hn_cube_check(const hiner_cube *cube);
-/* A cube that reads only by windows, as one read into memory (*owned, freed by the
+/* A cube that reads by windows, as one window read into memory (*owned, freed by the
  * caller); any other cube as it is (*owned NULL). */
 HN_HIDDEN hiner_status hn_cube_in_memory(const hiner_cube *in, hiner_cube *view, void **owned);
 /* Band b as doubles into out (H*W) with valid[i] = 0 for NoData/NaN/inf; tmp holds one
