@@ -19,6 +19,15 @@ static size_t rnd_up(size_t x, size_t m)
     return (x + m - 1) / m * m;
 }
 
+/* The pool for a parallel step of `work` floats moved or multiply-adds: below about ten
+ * microseconds of it the same tasks run one after another on the caller (so the results
+ * are the same), which costs less than handing them to the other threads. */
+#define SMALL_WORK 100000.0
+static hn_pool *pool_for(const hn_exec *x, double work)
+{
+    return work < SMALL_WORK ? NULL : x->pool;
+}
+
 /* dst[j * ldd] = plane(y + dy, x + dx) for pixels p0 .. p0 + n - 1 (p = y * W + x), zero
  * outside the plane: one row of a lowered (im2col) matrix, for a window of pixels. */
 static void gather_shifted(float *dst, size_t ldd, const float *plane, size_t H, size_t W,
@@ -217,13 +226,15 @@ static void conv_ind(const hn_exec *x, int mode, float *out, const float *src,
     if (Wp == W) spad = (float *)src;
     prep_job pj = {Wp != W ? spad : NULL, src, planes, H, W, P, Wp, r.y0, r.y1,
                    Ap, weight, mode, M, Kd, C, KK, MR, T};
-    hn_pool_run(x->pool, T, prep_task, &pj);
+    hn_pool_run(pool_for(x, (double)planes * (r.y1 - r.y0 + 2 * P) * Wp + (double)M * Kd), T,
+                prep_task, &pj);
     ind_job j = {k,    MR,    (size_t)k->ind_nr[v], k->ukr_ind[v], M,   Kd,  H,      W, P,
                  Wp,   Ap,    spad,                 offs,          out, bias, acc, (int)T,
                  r.y0, r.y1};
     if ((size_t)j.threads > r.y1 - r.y0) j.threads = (int)(r.y1 - r.y0);
     if (j.threads < 1) return;
-    hn_pool_run(x->pool, (size_t)j.threads, ind_task, &j);
+    hn_pool_run(pool_for(x, (double)M * Kd * (r.y1 - r.y0) * W), (size_t)j.threads, ind_task,
+                &j);
 }
 
 /* ---- weight gradient: C' (Kd x OC) = lowered inp (Kd x pixels) * dout^T (pixels x OC) ---- */
@@ -355,7 +366,8 @@ static void conv1_run(const hn_exec *x, conv1_job *j)
 {
     j->k = x->k;
     j->threads = x->pool ? hn_pool_threads(x->pool) : 1;
-    hn_pool_run(x->pool, (size_t)j->threads, conv1_task, j);
+    hn_pool_run(pool_for(x, 9.0 * j->C * (j->y1 - j->y0) * j->W), (size_t)j->threads,
+                conv1_task, j);
 }
 
 /* ---- public entry points ---- */
@@ -453,9 +465,9 @@ void hn_conv_backward_rows(const hn_exec *x, float *dinp, int dinp_acc, float *d
         j.part_stride = rnd_up(wgt_part_floats(k, C, OC, K), 16);
         j.scratch = x->wksp + (size_t)T * j.part_stride;
         j.scratch_stride = rnd_up(wgt_scratch_floats(k, OC), 16);
-        hn_pool_run(x->pool, (size_t)T, wgt_task, &j);
+        hn_pool_run(pool_for(x, (double)j.Kd * OC * (j.p1 - j.p0)), (size_t)T, wgt_task, &j);
         red_job rj = {&j, dweight, dbias};
-        hn_pool_run(x->pool, (size_t)T, red_task, &rj);
+        hn_pool_run(pool_for(x, (double)j.Kd * OC * T), (size_t)T, red_task, &rj);
     }
     if (!dinp || dinp_rows.y0 >= dinp_rows.y1) return;
     /* input gradient: a convolution of dout with the transposed, flipped weights */
