@@ -120,6 +120,19 @@ static bool HINERParseLayoutOptions(CSLConstList papszOptions, hiner_params *psP
                                     HINER_ENTROPY_ARITH};
     if (oVal.bSet)
         psParams->entropy = anEntropy[oVal.iChoice];
+    /* tiles: GTiff's names; BLOCKYSIZE defaults to BLOCKXSIZE */
+    if (!HINERFetch(papszOptions, "BLOCKXSIZE", oVal))
+        return false;
+    if (oVal.bSet)
+        psParams->tile_width = psParams->tile_height = static_cast<int>(oVal.nValue);
+    if (!HINERFetch(papszOptions, "BLOCKYSIZE", oVal))
+        return false;
+    if (oVal.bSet)
+        psParams->tile_height = static_cast<int>(oVal.nValue);
+    if (!HINERFetch(papszOptions, "TILE_MARGIN", oVal))
+        return false;
+    if (oVal.bSet)
+        psParams->tile_margin = static_cast<int>(oVal.nValue);
     return true;
 }
 

@@ -57,6 +57,16 @@ const HINEROption HINER_CREATION_OPTIONS[] = {
      "Store the spectral encoder so that any wavelength decodes", nullptr, 0, nullptr},
     {"ENTROPY", T::Select, 0, 0, false, false, "AUTO", "Entropy coder of the weights",
      apszEntropy, 0, apszEntropyAliases},
+    {"BLOCKXSIZE", T::Int, 1, 65535, false, false, nullptr,
+     "Tile width: each tile is its own network and a block of the file (default: 256, and "
+     "a scene up to 320 wide stays one tile)",
+     nullptr, 0, nullptr},
+    {"BLOCKYSIZE", T::Int, 1, 65535, false, false, nullptr,
+     "Tile height (default: as BLOCKXSIZE)", nullptr, 0, nullptr},
+    {"TILE_MARGIN", T::Int, 0, 256, false, false, nullptr,
+     "Pixels of the neighbouring tiles that the network of a tile also trains on, so that tiles do "
+     "not show their edges (default: automatic)",
+     nullptr, 0, nullptr},
     {nullptr, T::Text, 0, 0, false, false, nullptr, nullptr, nullptr, 0, nullptr},
 };
 

@@ -492,6 +492,19 @@ HINER_API hiner_status hiner_model_decode_tile_as(hiner_model *m, uint32_t tx, u
 HINER_API hiner_status hiner_model_decode_window_as(hiner_model *m, uint32_t x0, uint32_t y0,
                                                     uint32_t w, uint32_t h, int by_wavelength,
                                                     double where, hiner_dtype type, void *out);
+/* One tile of a model (of a file of one tile: the raster): where it lies in the raster
+ * and in the stream, and, unless it is empty (no valid pixel, no network), its network,
+ * read from the stream when needed, and where its bytes went. */
+typedef struct hiner_tile_info {
+    uint32_t x0, y0, width, height;
+    uint64_t offset;       /* of its chunks in the stream */
+    uint64_t bytes;        /* 0: an empty tile */
+    hiner_plan plan;
+    hiner_bits bits;
+    int quant_bits, entropy;
+} hiner_tile_info;
+HINER_API hiner_status hiner_model_tile_info(hiner_model *m, uint32_t tx, uint32_t ty,
+                                             hiner_tile_info *out);
 /* Most bytes of tile networks a lazily read model keeps loaded (default 64 MiB, at least
  * one tile). */
 HINER_API hiner_status hiner_model_set_tile_cache(hiner_model *m, size_t bytes);

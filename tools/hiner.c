@@ -12,7 +12,7 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: hiner info FILE.hiner\n"
+    fprintf(f, "usage: hiner info [--tiles] FILE.hiner   (--tiles: where each tile lies)\n"
                "       hiner version\n");
 }
 
@@ -22,7 +22,7 @@ static void print_bits(const char *what, uint64_t bytes, uint64_t total, double 
            total ? 100.0 * (double)bytes / (double)total : 0.0, bytes * 8.0 / samples);
 }
 
-static int cmd_info(const char *path)
+static int cmd_info(const char *path, int show_tiles)
 {
     hiner_model *m = NULL;
     int st = hiner_open_file(path, &m);
@@ -63,6 +63,38 @@ static int cmd_info(const char *path)
     }
     if (meta.n_gcps) printf("gcps: %u\n", meta.n_gcps);
     printf("metadata items: %u\n", meta.n_items);
+    const uint32_t tiles = in.tiles_x * in.tiles_y;
+    if (tiles > 1) {
+        /* every tile's network is read: the byte breakdown and the first tile's plan */
+        hiner_bits sum = {0};
+        uint32_t empty = 0;
+        for (uint32_t ty = 0; ty < in.tiles_y; ty++)
+            for (uint32_t tx = 0; tx < in.tiles_x; tx++) {
+                hiner_tile_info ti;
+                st = hiner_model_tile_info(m, tx, ty, &ti);
+                if (st != HINER_OK) {
+                    fprintf(stderr, "hiner: %s: tile %u,%u: %s\n", path, tx, ty,
+                            hiner_status_str(st));
+                    hiner_model_free(m);
+                    return 1;
+                }
+                if (show_tiles)
+                    printf("tile %u,%u: %u,%u %u x %u, offset %llu, %llu bytes%s\n", tx, ty,
+                           ti.x0, ti.y0, ti.width, ti.height, (unsigned long long)ti.offset,
+                           (unsigned long long)ti.bytes, ti.bytes ? "" : " (empty)");
+                empty += ti.bytes == 0;
+                sum.header += ti.bits.header, sum.metadata += ti.bits.metadata;
+                sum.decoder += ti.bits.decoder, sum.encoder += ti.bits.encoder;
+                sum.embeddings += ti.bits.embeddings;
+            }
+        hiner_model_info(m, &in); /* quantization of the tiles read */
+        hiner_model_plan(m, &pl);
+        in.bits.header += sum.header, in.bits.metadata += sum.metadata;
+        in.bits.decoder = sum.decoder, in.bits.encoder = sum.encoder;
+        in.bits.embeddings = sum.embeddings;
+        printf("tiles: %u x %u of %u x %u (%u empty); first tile's network below\n", in.tiles_x,
+               in.tiles_y, in.tile_width, in.tile_height, empty);
+    }
     printf("architecture: padded %u x %u, embedding %d x %d x %d, strides", pl.pad_width,
            pl.pad_height, pl.embed_channels, pl.embed_height, pl.embed_width);
     for (int i = 0; i < pl.n_stages; i++) printf(" %d", pl.strides[i]);
@@ -100,7 +132,9 @@ static int cmd_info(const char *path)
 
 int main(int argc, char **argv)
 {
-    if (argc == 3 && !strcmp(argv[1], "info")) return cmd_info(argv[2]);
+    if (argc == 3 && !strcmp(argv[1], "info")) return cmd_info(argv[2], 0);
+    if (argc == 4 && !strcmp(argv[1], "info") && !strcmp(argv[2], "--tiles"))
+        return cmd_info(argv[3], 1);
     if (argc == 2 && !strcmp(argv[1], "version")) {
         printf("hiner %s\n", hiner_version_string());
         return 0;

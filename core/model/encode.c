@@ -166,6 +166,11 @@ static hiner_status stage_train(hn_encoder *e)
     e->cfg.progress_lo = e->progress_lo;
     e->cfg.progress_hi = e->progress_lo + span * (e->qat ? 0.92 : 0.98);
     HN_FORWARD(hn_train(m, &e->d, &e->cfg, &e->tr));
+    if (e->keep_trained) {
+        e->trained = hn_malloc(m->net.n_params, sizeof(float));
+        HN_CHECK(!e->trained, HINER_E_NOMEM);
+        memcpy(e->trained, m->net.params, m->net.n_params * sizeof(float));
+    }
     HN_FORWARD(hn_model_compute_embeddings(m));
     e->psnr_float = e->tr.final_psnr;
     if (p->evaluate) {

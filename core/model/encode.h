@@ -40,6 +40,8 @@ typedef struct hn_encoder {
     void *progress_user;
     double progress_lo, progress_hi;
     const float *init;
+    int keep_trained; /* keep a copy of the weights as trained (before fine-tuning) */
+    float *trained;   /* that copy, the caller's to free */
 } hn_encoder;
 
 /* The whole file into `file` (initialised by the caller, who frees it on any status); rep,

@@ -13,9 +13,10 @@
 #define HN_MAX_FILE ((uint64_t)1 << 30) /* a stream read whole into memory */
 
 HN_HIDDEN void hn_pl_info(hn_buf *b, const hn_data *d, int has_mask, int has_wave);
-/* INFO with a tile grid of `tiles` tiles of tile_w x tile_h. */
+/* INFO with a tile grid of `tiles` tiles of tile_w x tile_h; `encoders`: every tile stores
+ * its spectral encoder (tiled files). */
 HN_HIDDEN void hn_pl_info_grid(hn_buf *b, const hn_data *d, int has_mask, int has_wave,
-                               uint32_t tiles, uint32_t tile_w, uint32_t tile_h);
+                               int encoders, uint32_t tiles, uint32_t tile_w, uint32_t tile_h);
 /* TIDX: nx x ny entries (offset, length); NULL arrays write zeros (a placeholder of the
  * final size). */
 HN_HIDDEN void hn_pl_tidx(hn_buf *b, uint32_t nx, uint32_t ny, const uint64_t *off,

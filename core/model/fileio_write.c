@@ -8,18 +8,18 @@
 
 void hn_pl_info(hn_buf *b, const hn_data *d, int has_mask, int has_wave)
 {
-    hn_pl_info_grid(b, d, has_mask, has_wave, 1, d->W, d->H);
+    hn_pl_info_grid(b, d, has_mask, has_wave, 0, 1, d->W, d->H);
 }
 
-void hn_pl_info_grid(hn_buf *b, const hn_data *d, int has_mask, int has_wave, uint32_t tiles,
-                     uint32_t tile_w, uint32_t tile_h)
+void hn_pl_info_grid(hn_buf *b, const hn_data *d, int has_mask, int has_wave, int encoders,
+                     uint32_t tiles, uint32_t tile_w, uint32_t tile_h)
 {
     hn_buf_u32(b, d->W);
     hn_buf_u32(b, d->H);
     hn_buf_u32(b, d->C);
     hn_buf_u8(b, (uint8_t)d->dtype);
     uint8_t flags = (uint8_t)((d->has_nodata ? 1 : 0) | (has_mask ? 2 : 0) | (has_wave ? 4 : 0) |
-                              (d->wavelengths ? 8 : 0));
+                              (d->wavelengths ? 8 : 0) | (encoders ? 16 : 0));
     hn_buf_u8(b, flags);
     hn_buf_f64(b, d->has_nodata ? d->nodata : 0.0);
     hn_buf_u32(b, tiles);

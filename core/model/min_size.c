@@ -165,7 +165,8 @@ static hiner_status tiles(const hiner_params *q, const hiner_cube *cube, const h
     HN_GOTO_IF(st != HINER_OK, st);
     HN_GOTO_FWD(hn_fixed_build(&f, &d, meta));
     hn_buf_free(&f.info);
-    hn_pl_info_grid(&f.info, &d, maybe_invalid, f.has_wave, n, g->tw, g->th);
+    hn_pl_info_grid(&f.info, &d, maybe_invalid, f.has_wave, q->store_encoder, n, g->tw,
+                    g->th);
     hn_pl_tidx(&tidx, g->nx, g->ny, NULL, NULL);
     char trng[640];
     hiner_params one = *q; /* each tile trains on one thread */

@@ -101,7 +101,16 @@ typedef struct tiled {
     hn_fixed f;
     uint64_t target, head, tidx_at;
     uint64_t *budget;
-    int epochs;
+    int epochs;               /* of a tile trained from scratch */
+    int warm_epochs;          /* of a tile that starts from the prior */
+    /* full tiles near the mean budget share one architecture (std, when have_std); the
+     * first of them trained (prior) starts the others */
+    hiner_plan std;
+    int have_std;
+    uint8_t *use_std;
+    uint32_t prior;
+    float *prior_w;           /* its weights after training, once it is done */
+    pthread_cond_t prior_cv;
     /* output, in tile order */
     const hn_out *out;
     uint64_t pos;
@@ -139,6 +148,7 @@ static void fail_with(tiled *T, hiner_status st)
     pthread_mutex_lock(&T->mu);
     if (T->st == HINER_OK) T->st = st;
     T->stop = 1;
+    pthread_cond_broadcast(&T->prior_cv);
     pthread_mutex_unlock(&T->mu);
 }
 
@@ -343,7 +353,8 @@ static hiner_status write_head(tiled *T)
                            "nothing was trained or written");
     HN_FORWARD(st);
     hn_buf_free(&f->info);
-    hn_pl_info_grid(&f->info, &T->scene, T->any_invalid, f->has_wave, T->n, T->g.tw, T->g.th);
+    hn_pl_info_grid(&f->info, &T->scene, T->any_invalid, f->has_wave, T->p->store_encoder,
+                    T->n, T->g.tw, T->g.th);
     char trng[640];
     hiner_params one = *T->p; /* each tile trains on one thread, whatever `threads` says */
     one.threads = 1;
@@ -374,6 +385,51 @@ static hiner_status write_head(tiled *T)
     hn_buf_free(&head);
     hn_buf_free(&tidx);
     return st;
+}
+
+/* Bytes of a tile but for its payloads: framing, ARCH (for the deepest network), TMSK. */
+static uint64_t tile_overhead(uint64_t tmsk)
+{
+    return 3 * HN_CHUNK_OVERHEAD + (tmsk ? HN_CHUNK_OVERHEAD + tmsk : 0) + hn_arch_bound();
+}
+
+/* The architecture the full tiles share, sized for their mean budget on the frame of an
+ * inner tile's window; a full tile whose budget is within [1/2, 2] of that mean uses it.
+ * The prior is the one with the most valid samples, nearest the centre. */
+static hiner_status choose_std(tiled *T)
+{
+    const hn_grid *g = &T->g;
+    double sum = 0;
+    uint32_t full = 0;
+    for (uint32_t t = 0; t < T->n; t++) {
+        const hn_rect k = hn_grid_tile(g, t);
+        if (k.w == g->tw && k.h == g->th && T->nvalid[t]) sum += (double)T->budget[t], full++;
+    }
+    T->use_std = hn_calloc(T->n, 1);
+    HN_CHECK(!T->use_std, HINER_E_NOMEM);
+    if (full < 2 || T->warm_epochs == T->epochs) return HINER_OK;
+    const double mean = sum / full;
+    const uint32_t fw = g->tw + 2 * g->margin < g->W ? g->tw + 2 * g->margin : g->W;
+    const uint32_t fh = g->th + 2 * g->margin < g->H ? g->th + 2 * g->margin : g->H;
+    const uint64_t bound = tile_overhead(T->any_invalid ? (uint64_t)(0.05 * g->tw * g->th) : 0);
+    if (mean <= (double)bound ||
+        hn_plan_for_rate(&T->pt, fw, fh, T->C, mean - (double)bound, &T->std, NULL) != HINER_OK ||
+        hn_plan_readable(&T->std, NULL) != HINER_OK)
+        return HINER_OK; /* each tile plans its own */
+    T->have_std = 1;
+    double best = -1;
+    const double cx = 0.5 * g->W, cy = 0.5 * g->H;
+    for (uint32_t t = 0; t < T->n; t++) {
+        const hn_rect k = hn_grid_tile(g, t);
+        const double b = (double)T->budget[t];
+        T->use_std[t] = k.w == g->tw && k.h == g->th && T->nvalid[t] && b >= 0.5 * mean &&
+                        b <= 2.0 * mean;
+        if (!T->use_std[t]) continue;
+        const double dx = k.x + 0.5 * k.w - cx, dy = k.y + 0.5 * k.h - cy;
+        const double score = (double)T->nvalid[t] - 1e-6 * (dx * dx + dy * dy);
+        if (score > best) best = score, T->prior = t;
+    }
+    return HINER_OK;
 }
 
 /* Bytes a tile cannot go below: its chunks' framing, ARCH and mask, and the smallest
@@ -436,6 +492,7 @@ static hiner_status set_budgets(tiled *T)
     for (uint32_t t = 0; t < T->n; t++)
         if (at_floor[t]) T->budget[t] = (uint64_t)ceil(fl[t]);
     (void)sum;
+    HN_GOTO_FWD(choose_std(T));
 fail:
     hn_free(fl);
     hn_free(at_floor);
@@ -466,6 +523,7 @@ static int tile_progress(double frac, const char *msg, void *user)
         if (!T->p->progress(T->plo + (1.0 - T->plo) * sum / T->n, m, T->p->progress_user)) {
             T->stop = 1;
             if (T->st == HINER_OK) T->st = HINER_E_ABORTED;
+            pthread_cond_broadcast(&T->prior_cv);
             go = 0;
         }
     }
@@ -573,6 +631,26 @@ static hiner_status tile_run(const hn_encoder *e, hn_rect r, hn_rect k, uint32_t
     return err ? HINER_E_NOMEM : HINER_OK;
 }
 
+/* Blocks until the prior tile is trained; a failure anywhere (which sets T->st first)
+ * stops the wait. */
+static hiner_status wait_prior(tiled *T)
+{
+    pthread_mutex_lock(&T->mu);
+    while (!T->prior_w && !T->stop) pthread_cond_wait(&T->prior_cv, &T->mu);
+    const int ok = T->prior_w != NULL;
+    pthread_mutex_unlock(&T->mu);
+    return ok ? HINER_OK : HINER_E_ABORTED;
+}
+
+/* The prior's trained weights, for the tiles waiting on them. */
+static void publish_prior(tiled *T, float *w)
+{
+    pthread_mutex_lock(&T->mu);
+    T->prior_w = w;
+    pthread_cond_broadcast(&T->prior_cv);
+    pthread_mutex_unlock(&T->mu);
+}
+
 /* Plans the tile's network for its budget, trains it and codes it into run. */
 static hiner_status encode_tile(tiled *T, tile_ctx *ctx, hn_buf *run)
 {
@@ -602,17 +680,32 @@ static hiner_status encode_tile(tiled *T, tile_ctx *ctx, hn_buf *run)
     e.samples = (double)r.w * r.h * T->C;
     e.target = T->budget[t];
     const uint64_t framing = 3 * HN_CHUNK_OVERHEAD + (tmsk.n ? HN_CHUNK_OVERHEAD + tmsk.n : 0);
-    const uint64_t bound = framing + hn_arch_bound();
+    const uint64_t bound = tile_overhead(tmsk.n);
     if (e.target <= bound) {
         hn_logf(&T->lg, 0, "tile %u: %llu bytes cannot hold a network", t,
                 (unsigned long long)e.target);
         HN_GOTO_IF(1, HINER_E_BUDGET);
     }
-    st = hn_plan_for_rate(&T->pt, r.w, r.h, T->C, (double)(e.target - bound), &e.plan, &T->lg);
-    if (st == HINER_E_BUDGET)
-        hn_logf(&T->lg, 0, "tile %u (%ux%u): %llu bytes are below its smallest network", t, k.w,
-                k.h, (unsigned long long)e.target);
-    HN_GOTO_FWD(st);
+    e.epochs = T->epochs;
+    if (T->use_std[t]) { /* the shared architecture, the window centred in its frame */
+        e.plan = T->std;
+        e.plan.width = r.w;
+        e.plan.height = r.h;
+        e.plan.pad_left = (e.plan.pad_width - r.w) / 2;
+        e.plan.pad_top = (e.plan.pad_height - r.h) / 2;
+        if (t != T->prior) {
+            HN_GOTO_FWD(wait_prior(T));
+            e.init = T->prior_w;
+            e.epochs = T->warm_epochs;
+        }
+    } else {
+        st = hn_plan_for_rate(&T->pt, r.w, r.h, T->C, (double)(e.target - bound), &e.plan,
+                              &T->lg);
+        if (st == HINER_E_BUDGET)
+            hn_logf(&T->lg, 0, "tile %u (%ux%u): %llu bytes are below its smallest network", t,
+                    k.w, k.h, (unsigned long long)e.target);
+        HN_GOTO_FWD(st);
+    }
     HN_GOTO_FWD(hn_plan_readable(&e.plan, &T->lg));
     {
         hn_buf arch;
@@ -621,8 +714,13 @@ static hiner_status encode_tile(tiled *T, tile_ctx *ctx, hn_buf *run)
         e.fixed = framing + arch.n;
         hn_buf_free(&arch);
     }
-    e.epochs = T->epochs;
-    HN_GOTO_FWD(hn_encode_network(&e));
+    e.keep_trained = t == T->prior && T->use_std[t];
+    st = hn_encode_network(&e);
+    if (st == HINER_OK && e.trained) {
+        publish_prior(T, e.trained);
+        e.trained = NULL;
+    }
+    HN_GOTO_FWD(st);
     HN_GOTO_FWD(tile_run(&e, r, k, t, &tmsk, run));
     pthread_mutex_lock(&T->mu); /* the report */
     const double w = (double)T->nvalid[t];
@@ -650,6 +748,7 @@ static hiner_status encode_tile(tiled *T, tile_ctx *ctx, hn_buf *run)
     pthread_mutex_unlock(&T->mu);
 fail:
     hn_free(raw);
+    hn_free(e.trained);
     hn_buf_free(&tmsk);
     hn_encoder_clear(&e);
     hn_data_free(&e.d);
@@ -688,10 +787,13 @@ static void *tile_worker(void *arg)
     pthread_mutex_unlock(&T->mu);
     for (;;) {
         pthread_mutex_lock(&T->mu);
-        const uint32_t t = T->stop ? T->n : T->next_tile++;
+        /* the prior first, then the tiles in order */
+        const uint32_t q = T->stop ? T->n : T->next_tile++;
+        uint32_t t = q;
+        if (T->have_std && q < T->n) t = q == 0 ? T->prior : (q <= T->prior ? q - 1 : q);
         T->wfrac[worker] = 0;
         pthread_mutex_unlock(&T->mu);
-        if (t >= T->n) break;
+        if (q >= T->n) break;
         tile_ctx ctx = {T, worker, t};
         hn_buf run;
         hn_buf_init(&run);
@@ -702,6 +804,7 @@ static void *tile_worker(void *arg)
         if (st != HINER_OK) {
             if (T->st == HINER_OK) T->st = st;
             T->stop = 1;
+            pthread_cond_broadcast(&T->prior_cv);
         }
         T->done++;
         T->wfrac[worker] = 0;
@@ -773,6 +876,9 @@ static void tiled_free(tiled *T)
     hn_free(T->pending);
     hn_free(T->finished);
     hn_free(T->wfrac);
+    hn_free(T->use_std);
+    hn_free(T->prior_w);
+    pthread_cond_destroy(&T->prior_cv);
     pthread_mutex_destroy(&T->mu);
     pthread_mutex_destroy(&T->rmu);
     pthread_mutex_destroy(&T->lmu);
@@ -792,6 +898,7 @@ hiner_status hn_encode_tiled(const hiner_cube *cube, const hiner_meta *meta, con
     pthread_mutex_init(&T.mu, NULL);
     pthread_mutex_init(&T.rmu, NULL);
     pthread_mutex_init(&T.lmu, NULL);
+    pthread_cond_init(&T.prior_cv, NULL);
     hiner_status st = HINER_OK;
     T.p = p;
     T.cube = cube;
@@ -809,6 +916,8 @@ hiner_status hn_encode_tiled(const hiner_cube *cube, const hiner_meta *meta, con
     T.target = p->size_bytes ? p->size_bytes
                              : (uint64_t)llround(p->bpppb * (double)g->W * g->H * T.C / 8.0);
     T.epochs = p->epochs >= 0 ? p->epochs : HN_TILE_EPOCHS;
+    T.warm_epochs = (int)lround(T.epochs * HN_WARM_SHARE);
+    if (T.warm_epochs < 1) T.warm_epochs = T.epochs;
     T.pt = *p;
     T.pt.epochs = T.epochs;
     T.qat = p->qat_epochs >= 0 ? p->qat_epochs : HN_AUTO_QAT(T.epochs);

@@ -14,7 +14,7 @@
 
 #define MAX_HEAD_CHUNKS 64
 #define MAX_HEAD ((uint64_t)512 << 20) /* bytes of the scene's chunks (metadata is capped) */
-#define FIRST_READ ((size_t)64 << 10)
+#define FIRST_READ ((size_t)16 << 10)
 #define DEFAULT_CACHE ((size_t)64 << 20)
 
 struct hn_tileset {
@@ -337,15 +337,7 @@ hiner_status hn_open_tiled(const hiner_reader *rd, hn_tileset *owner, hiner_mode
             R.m->bits.header -= ch[i].n;
         }
     free(h.p);
-    h.p = NULL;
-    for (uint32_t t = 0; t < n; t++) { /* the first tile with a network says what they hold */
-        if (ts->len[t] == 0) continue;
-        hiner_model *first;
-        HN_GOTO_FWD(hn_tile_get(R.m, t, &first));
-        R.m->has_encoder = first->has_encoder;
-        R.m->tile_plan = first->plan;
-        break;
-    }
+    R.m->has_encoder = (R.in.flags & 16) != 0;
     *out = R.m;
     return HINER_OK;
 fail:
@@ -382,6 +374,7 @@ static hiner_status read_run(const hiner_model *scene, uint32_t t, const uint8_t
     if (i < nch && hn_chunk_is(&ch[i], "ENCO")) enco = &ch[i++];
     if (i < nch && hn_chunk_is(&ch[i], "EMBD")) embd = &ch[i++];
     HN_CHECK(i != nch || !arch || !deco || (!enco && !embd), HINER_E_CORRUPT);
+    HN_CHECK(!enco != !scene->has_encoder, HINER_E_CORRUPT); /* as INFO says */
     hn_log lg = scene->log;
     reader R;
     memset(&R, 0, sizeof R);
@@ -417,6 +410,11 @@ static hiner_status read_run(const hiner_model *scene, uint32_t t, const uint8_t
     m->entropy = R.method;
     m->quant_bits = R.max_bits;
     m->bits.total = n;
+    m->bits.header = nch * HN_CHUNK_OVERHEAD;
+    m->bits.decoder = arch->n + deco->n;
+    m->bits.metadata = tmsk ? tmsk->n : 0;
+    m->bits.encoder = enco ? enco->n : 0;
+    m->bits.embeddings = embd ? embd->n : 0;
     *out = m;
     return HINER_OK;
 fail:
@@ -478,7 +476,7 @@ hiner_status hn_tile_get(hiner_model *scene, uint32_t t, hiner_model **out)
     ts->status[t] = 1;
     ts->loaded[ts->n_loaded++] = t;
     ts->bytes += b;
-    if (!scene->entropy) scene->entropy = m->entropy;
+    if (!scene->entropy) scene->entropy = m->entropy, scene->tile_plan = m->plan;
     if (m->quant_bits > scene->quant_bits) scene->quant_bits = m->quant_bits;
     *out = m;
     return HINER_OK;
@@ -547,4 +545,34 @@ hiner_status hn_open_stream(const hiner_reader *r, int lazy, FILE *fp, hiner_mod
     hn_free(buf);
     if (fp) fclose(fp);
     return st;
+}
+
+hiner_status hiner_model_tile_info(hiner_model *m, uint32_t tx, uint32_t ty, hiner_tile_info *out)
+{
+    HN_CHECK(!m || !out, HINER_E_INVALID_ARG);
+    memset(out, 0, sizeof *out);
+    if (!m->ts) {
+        HN_CHECK(tx != 0 || ty != 0, HINER_E_RANGE);
+        out->width = m->plan.width;
+        out->height = m->plan.height;
+        out->bytes = m->bits.total;
+        out->plan = m->plan;
+        out->bits = m->bits;
+        return HINER_OK;
+    }
+    const hn_tileset *ts = m->ts;
+    HN_CHECK(tx >= ts->g.nx || ty >= ts->g.ny, HINER_E_RANGE);
+    const uint32_t t = ty * ts->g.nx + tx;
+    const hn_rect k = hn_grid_tile(&ts->g, t);
+    out->x0 = k.x, out->y0 = k.y, out->width = k.w, out->height = k.h;
+    out->offset = ts->off[t];
+    out->bytes = ts->len[t];
+    if (!ts->len[t]) return HINER_OK; /* empty: no network */
+    hiner_model *sub;
+    HN_FORWARD(hn_tile_get(m, t, &sub));
+    out->plan = sub->plan;
+    out->bits = sub->bits;
+    out->quant_bits = sub->quant_bits;
+    out->entropy = sub->entropy;
+    return HINER_OK;
 }

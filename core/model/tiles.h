@@ -15,6 +15,11 @@
 #define HN_TILE_MARGIN_AUTO 4
 /* Epochs of each tile when the params leave them automatic. */
 #define HN_TILE_EPOCHS 150
+/* The share of those epochs a tile trains for when it starts from the prior tile's
+ * network (docs/benchmarks.md, "Tiles"). */
+#ifndef HN_WARM_SHARE
+#define HN_WARM_SHARE 0.35
+#endif
 
 typedef struct hn_rect {
     uint32_t x, y, w, h;
