@@ -81,6 +81,32 @@ static inline int fuzz_exercise(const uint8_t *data, size_t size)
     (void)sum;
 
     const size_t npix = (size_t)in.width * in.height;
+    if (in.tiles_x * (uint64_t)in.tiles_y > 1) {
+        /* a tiled file: each tile's index entry and network, each small tile decoded */
+        double *out = malloc((size_t)in.tile_width * in.tile_height * sizeof(double));
+        for (uint32_t ty = 0; out && ty < in.tiles_y && ty < 8; ty++)
+            for (uint32_t tx = 0; tx < in.tiles_x && tx < 8; tx++) {
+                hiner_tile_info ti;
+                int s = hiner_model_tile_info(m, tx, ty, &ti);
+                if (s != HINER_OK) {
+                    if (!fuzz_clean_open_status(s)) bad = 9;
+                    continue;
+                }
+                if (ti.plan.forward_macs > FUZZ_MAX_MACS) continue;
+                s = hiner_model_decode_tile_as(m, tx, ty, 0, in.bands - 1, HINER_FLOAT64, out);
+                if (s != HINER_OK && !fuzz_clean_open_status(s)) bad = 10;
+                if (in.has_encoder) {
+                    const double at = in.wavelength_min + 0.37 * (in.wavelength_max - in.wavelength_min);
+                    s = hiner_model_decode_tile_as(m, tx, ty, 1, at, HINER_UINT8, out);
+                    if (s != HINER_OK && !fuzz_clean_open_status(s) && isfinite(at)) bad = 11;
+                }
+            }
+        if (hiner_model_decode_tile_as(m, in.tiles_x, 0, 0, 0, HINER_FLOAT32, out) != HINER_E_RANGE)
+            bad = 12;
+        free(out);
+        hiner_model_free(m);
+        return bad;
+    }
     if (pl.forward_macs <= FUZZ_MAX_MACS && npix <= FUZZ_MAX_PIXELS) {
         double *out = malloc(npix * sizeof(double));
         if (out) {

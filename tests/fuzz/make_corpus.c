@@ -28,16 +28,19 @@ typedef struct seed {
     int entropy, store_encoder;
     double scale;    /* value range; large values force f64 band ranges */
     double kbytes;   /* file size target */
+    int tile;        /* tile side (0: one tile) */
 } seed;
 
 static const seed seeds[] = {
-    {"seed-u16-meta-arith", 16, 12, 8, HINER_UINT16, 0, 1, 1, 2, 1, 9000, 4},
-    {"seed-u16-meta-huffman", 16, 12, 8, HINER_UINT16, 0, 1, 1, 1, 1, 9000, 4},
-    {"seed-f32-nan-noband-wl", 12, 10, 6, HINER_FLOAT32, 1, 0, 0, 2, 1, 1, 2},
-    {"seed-i16-perband-mask-embd", 12, 10, 6, HINER_INT16, 2, 1, 0, 1, 0, 3000, 2},
-    {"seed-f64-wide-range", 10, 8, 5, HINER_FLOAT64, 0, 1, 0, 2, 1, 1e12, 2},
-    {"seed-u8-1x1", 1, 1, 4, HINER_UINT8, 0, 1, 0, 1, 1, 200, 2},
-    {"seed-u8-many-bands", 6, 5, 48, HINER_UINT8, 1, 1, 1, 2, 0, 200, 4},
+    {"seed-u16-meta-arith", 16, 12, 8, HINER_UINT16, 0, 1, 1, 2, 1, 9000, 4, 0},
+    {"seed-u16-meta-huffman", 16, 12, 8, HINER_UINT16, 0, 1, 1, 1, 1, 9000, 4, 0},
+    {"seed-f32-nan-noband-wl", 12, 10, 6, HINER_FLOAT32, 1, 0, 0, 2, 1, 1, 2, 0},
+    {"seed-i16-perband-mask-embd", 12, 10, 6, HINER_INT16, 2, 1, 0, 1, 0, 3000, 2, 0},
+    {"seed-f64-wide-range", 10, 8, 5, HINER_FLOAT64, 0, 1, 0, 2, 1, 1e12, 2, 0},
+    {"seed-u8-1x1", 1, 1, 4, HINER_UINT8, 0, 1, 0, 1, 1, 200, 2, 0},
+    {"seed-u8-many-bands", 6, 5, 48, HINER_UINT8, 1, 1, 1, 2, 0, 200, 4, 0},
+    {"seed-tiled-u16-holes", 24, 20, 6, HINER_UINT16, 2, 1, 1, 2, 1, 9000, 14, 10},
+    {"seed-tiled-f32-nan-embd", 21, 16, 5, HINER_FLOAT32, 1, 0, 0, 1, 0, 1, 10, 8},
 };
 
 static int write_file(const char *dir, const char *name, const void *p, size_t n)
@@ -185,6 +188,7 @@ static int make(const char *dir, const char *rdir, const seed *s)
     p.qat_epochs = 1;
     p.entropy = s->entropy;
     p.store_encoder = s->store_encoder;
+    p.tile_width = p.tile_height = s->tile;
     void *f = NULL;
     size_t size = 0;
     int st = hiner_encode_mem(&cube, s->meta ? &meta : NULL, &p, &f, &size, NULL);
