@@ -7,7 +7,7 @@ Create() datasets trained at FlushCache so that errors reach the caller.
 
 The command-line tools are in test_tools.py, rasterio in test_rasterio.py. Rasters are
 small and training short (EPOCHS 2 to 150 on a few hundred pixels): the whole file runs
-in well under a minute. Run by ctest's driver_pytest, or by hand:
+in well under a minute. Run by ctest's driver_conformance, or by hand:
     GDAL_DRIVER_PATH=build/gdalplugins /usr/bin/python3 -m pytest tests/driver/test_conformance.py
 """
 import glob

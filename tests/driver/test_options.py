@@ -3,7 +3,7 @@ with libhiner's ranges (hiner_params_validate in core/api.c). Bad creation optio
 before any work and leave no file; a bad open option that only tunes the reading
 (NUM_THREADS, CACHE_MB) is a warning and the default is used, as GTiff does.
 
-Run by ctest's driver_pytest with the other driver tests, or by hand:
+Run by ctest's driver_conformance with the other fast driver tests, or by hand:
     GDAL_DRIVER_PATH=build/gdalplugins /usr/bin/python3 -m pytest tests/driver/test_options.py
 """
 import os

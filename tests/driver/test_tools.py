@@ -4,7 +4,7 @@ gdalinfo (-stats, -checksum, -json, -mdd all), gdal_translate (-srcwin, -b, -out
 cannot be met, at Create or at the final flush), gdaladdo, gdallocationinfo,
 gdalbuildvrt, /vsizip/ and gdal_edit.py -ro.
 
-Run by ctest's driver_pytest, or by hand:
+Run by ctest's driver_conformance, or by hand:
     GDAL_DRIVER_PATH=build/gdalplugins /usr/bin/python3 -m pytest tests/driver/test_tools.py
 """
 import json
