@@ -416,6 +416,58 @@ HINER_API hiner_status hiner_min_size(const hiner_cube *cube, const hiner_meta *
                                       const hiner_params *p, uint64_t *bytes);
 
 /* ====================================================================================
+ * Tiled encodes in parts: a scene's tiles encoded on other machines (hiner.dask), the
+ * same bytes as hiner_encode. A tiler is made for the cube's shape; every tile's
+ * statistics (from its pixels) are added in any order; the plan is made; each tile is
+ * encoded from the pixels of its training window, the prior first (its trained weights
+ * start the others); the file is the head, the tiles' runs in tile order, the tail.
+ * Pixels are band-sequential (bands x h x w) samples of the cube's dtype.
+ * ==================================================================================== */
+typedef struct hiner_tiler hiner_tiler;
+
+/* A tiler for cube's shape, type, NoData and wavelengths (pixels are not read) and p
+ * (whose size target and tile size apply; the callbacks are the caller's). */
+HINER_API hiner_status hiner_tiler_create(const hiner_cube *cube, const hiner_params *p,
+                                          hiner_tiler **out);
+HINER_API void hiner_tiler_free(hiner_tiler *t);
+HINER_API uint32_t hiner_tiler_count(const hiner_tiler *t);
+/* Tile `tile`'s pixels and the window its network trains on, as {x0, y0, width, height}
+ * (either may be NULL). */
+HINER_API hiner_status hiner_tiler_window(const hiner_tiler *t, uint32_t tile, uint32_t rect[4],
+                                          uint32_t train[4]);
+/* A tile's statistics from its pixels (the tile's rect), as a blob (free with hiner_free);
+ * then added to the tiler that plans, once per tile, in any order. */
+HINER_API hiner_status hiner_tiler_stats(const hiner_tiler *t, uint32_t tile, const void *pixels,
+                                         void **blob, size_t *size);
+HINER_API hiner_status hiner_tiler_add_stats(hiner_tiler *t, const void *blob, size_t size);
+/* With every tile's statistics: the scene's ranges, each tile's budget, the head (meta
+ * may be NULL; it is read during the call only). HINER_E_BUDGET as hiner_encode. */
+HINER_API hiner_status hiner_tiler_plan(hiner_tiler *t, const hiner_meta *meta);
+/* The planned tiler as bytes for the machines that encode tiles, and back (the same
+ * library version only: HINER_E_VERSION else); a loaded tiler encodes tiles, not heads. */
+HINER_API hiner_status hiner_tiler_save(const hiner_tiler *t, void **blob, size_t *size);
+HINER_API hiner_status hiner_tiler_load(const void *blob, size_t size, hiner_tiler **out);
+HINER_API hiner_status hiner_tiler_set_callbacks(hiner_tiler *t, hiner_progress_fn progress,
+                                                 void *progress_user, hiner_log_fn log,
+                                                 void *log_user);
+/* The tile to encode first, whose trained weights (hiner_tiler_encode's `trained`) the
+ * other full tiles start from; -1 when none. */
+HINER_API int64_t hiner_tiler_prior(const hiner_tiler *t);
+/* Tile `tile` from the pixels of its training window: its chunks (*run, *run_size; empty
+ * for a tile without a valid pixel). prior: the prior's trained weights, for the tiles
+ * that start from them (else NULL); trained (may be NULL): for the prior, its weights.
+ * Free *run and *trained with hiner_free. The result depends only on the inputs. */
+HINER_API hiner_status hiner_tiler_encode(const hiner_tiler *t, uint32_t tile, const void *pixels,
+                                          const void *prior, size_t prior_size, void **run,
+                                          size_t *run_size, void **trained,
+                                          size_t *trained_size);
+/* The head of the file, given every tile's run size in tile order; the file is the head,
+ * the runs in tile order, then the tail. */
+HINER_API hiner_status hiner_tiler_head(const hiner_tiler *t, const uint64_t *run_sizes,
+                                        void **head, size_t *size);
+HINER_API hiner_status hiner_tiler_tail(void **tail, size_t *size);
+
+/* ====================================================================================
  * Open: read a .hiner stream into a model
  * ==================================================================================== */
 /* Random-access reads: n bytes at `offset` into buf; return 0 on success. */

@@ -142,63 +142,36 @@ fail:
 }
 
 /* A grid of tiles: the head (header, INFO, TIDX, BAND, WAVE, GEO, META, TRNG), END! and each
- * tile's floor. The pixels are not read: ranges at their worst, every tile holding valid
- * pixels, and with pixels given a mask in each tile wherever NoData or NaN can occur, so
- * the answer is a target that is accepted (at or above the encoder's threshold). */
+ * tile's floor, as the tiler counts them. The pixels are not read: ranges at their worst,
+ * every tile holding valid pixels, and with pixels given a mask in each tile wherever
+ * NoData or NaN can occur, so the answer is a target that is accepted (at or above the
+ * encoder's threshold). */
 static hiner_status tiles(const hiner_params *q, const hiner_cube *cube, const hiner_meta *meta,
                           const hn_grid *g, const hn_log *lg, uint64_t *bytes)
 {
-    const uint32_t C = cube->bands, n = hn_grid_count(g);
+    const uint32_t n = hn_grid_count(g);
     const int has_pixels = cube->data || cube->read_band || cube->read_window;
     const int maybe_invalid = has_pixels && (cube->has_nodata || cube->dtype == HINER_FLOAT32 ||
                                              cube->dtype == HINER_FLOAT64);
-    hiner_params pt = *q; /* the tiles' params, as hn_encode_tiled sets them */
-    pt.epochs = q->epochs >= 0 ? q->epochs : HN_TILE_EPOCHS;
-    const int qat = q->qat_epochs >= 0 ? q->qat_epochs : HN_AUTO_QAT(pt.epochs);
     hn_data d;
-    hn_fixed f;
-    hn_buf head, tidx;
-    memset(&f, 0, sizeof f);
-    hn_buf_init(&head);
-    hn_buf_init(&tidx);
+    hiner_tiler *T = NULL;
     hiner_status st = describe_cube(&d, cube);
     HN_GOTO_IF(st != HINER_OK, st);
-    HN_GOTO_FWD(hn_fixed_build(&f, &d, meta));
-    hn_buf_free(&f.info);
-    hn_pl_info_grid(&f.info, &d, maybe_invalid, f.has_wave, q->store_encoder, n, g->tw,
-                    g->th);
-    hn_pl_tidx(&tidx, g->nx, g->ny, NULL, NULL);
-    char trng[640];
-    hiner_params one = *q; /* each tile trains on one thread */
-    one.threads = 1;
-    hn_training_text(trng, sizeof trng, &one, pt.epochs, qat, NAN, NAN,
-                     q->entropy ? q->entropy : HN_ENTROPY_ARITH);
-    const size_t k = strlen(trng);
-    snprintf(trng + k, sizeof trng - k, "tiles=%ux%u\ntile=%ux%u\nmargin=%u\n", g->nx, g->ny, g->tw,
-             g->th, g->margin);
-    HN_GOTO_FWD(hn_pl_text(&f.trng, trng));
-    hn_file_header_minor(&head, 2);
-    HN_GOTO_IF(head.err || tidx.err || f.info.err, HINER_E_NOMEM);
-    uint64_t total = head.n + f.info.n + tidx.n + f.band.n + f.trng.n + 5 * HN_CHUNK_OVERHEAD;
-    if (f.has_wave) total += HN_CHUNK_OVERHEAD + f.wave.n;
-    if (f.has_geo) total += HN_CHUNK_OVERHEAD + f.geo.n;
-    if (f.has_meta) total += HN_CHUNK_OVERHEAD + f.meta.n; /* and END! among the five */
+    HN_GOTO_FWD(hn_tiler_new(cube, q, g, &T));
     double need = 0;
+    HN_GOTO_FWD(hn_tiler_min_bytes(T, d.band_min, d.band_max, maybe_invalid, meta, &need));
     for (uint32_t t = 0; t < n; t++) {
-        const hn_rect r = hn_grid_region(g, t), kt = hn_grid_tile(g, t);
-        const double net = hn_plan_min_bytes(&pt, r.w, r.h, C);
-        if (!isfinite(net)) {
+        const hn_rect kt = hn_grid_tile(g, t);
+        const double fl = hn_tile_floor(hn_tiler_tile_params(T), g, t, cube->bands, maybe_invalid);
+        if (!isfinite(fl)) {
             hn_logf(lg, 0, "no network fits tile %u (%ux%u) with these params", t, kt.w, kt.h);
             HN_GOTO_IF(1, HINER_E_INVALID_ARG);
         }
-        const double mask = maybe_invalid ? 0.05 * (double)kt.w * kt.h : 0.0;
-        need += 1.25 * net + 4 * HN_CHUNK_OVERHEAD + (double)hn_arch_bound() + mask;
+        need += fl;
     }
-    *bytes = total + (uint64_t)ceil(need);
+    *bytes = (uint64_t)ceil(need);
 fail:
-    hn_buf_free(&head);
-    hn_buf_free(&tidx);
-    hn_fixed_free(&f);
+    hiner_tiler_free(T);
     hn_data_free(&d);
     return st;
 }
