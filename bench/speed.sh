@@ -41,12 +41,12 @@ done
 echo "== micro-kernels, one thread, operands in L1"
 "$B/bench/bench_speed" kernels
 echo "== gdal_translate: one epoch of a 610 x 340 x 103 scene, then the file to GeoTIFF"
-echo "   (SIZE=900000 gave the reference widths 66 55 46 38 32 in a single-network file; a"
-echo "   driver that writes the scene as tiles trains other networks: see 'hiner info')"
+echo "   (one tile, BLOCKXSIZE=1024: SIZE=900000 gives the reference widths 66 55 46 38 32)"
 TMP=$(mktemp -d)
 /usr/bin/python3 "$HERE/scripts/make_sample.py" "$TMP/pavia.tif" 340 610 103 > /dev/null
 /usr/bin/time -f "encode: %e s wall, peak RSS %M KB" gdal_translate -q -of HINER \
     -co EPOCHS=1 -co STRIDES=5,4,3,2 -co SIZE=900000 -co QAT_EPOCHS=0 -co NUM_THREADS=$T \
+    -co BLOCKXSIZE=1024 \
     "$TMP/pavia.tif" "$TMP/pavia.hiner"
 "$B/tools/hiner" info "$TMP/pavia.hiner" | grep -E "architecture|decoder .* parameters|bits:"
 GDAL_NUM_THREADS=$T /usr/bin/time -f "decode 103 bands to GeoTIFF: %e s wall, peak RSS %M KB" \
