@@ -45,6 +45,7 @@ static int parse_args(int argc, char **argv, hiner_params *p, const char **tif, 
         else if (!strcmp(a, "--no-encoder")) p->store_encoder = 0;
         else if (!strcmp(a, "--max-kernel")) p->max_kernel = atoi(v), i++;
         else if (!strcmp(a, "--embed-ch")) p->embed_channels = atoi(v), i++;
+        else if (!strcmp(a, "--effort")) p->effort = atoi(v), i++;
         else if (!strcmp(a, "--tile")) p->tile_width = p->tile_height = atoi(v), i++;
         else if (!strcmp(a, "--margin")) p->tile_margin = atoi(v), i++;
         else if (!strcmp(a, "--out")) *out = v, i++;
@@ -56,7 +57,8 @@ static int parse_args(int argc, char **argv, hiner_params *p, const char **tif, 
     }
     if (!*tif) {
         fprintf(stderr, "usage: %s --tif cube.tif --bpppb X [--epochs N] [--threads N] [--qat N] "
-                "[--no-encoder] [--entropy 1|2] [--tile N] [--margin N] [--out f.hiner] [-v]\n", argv[0]);
+                "[--no-encoder] [--entropy 1|2] [--effort 1..9] [--tile N] [--margin N] [--out f.hiner] "
+                "[-v]\n", argv[0]);
         return 2;
     }
     return 0;

@@ -97,6 +97,7 @@ hiner_status hiner_params_init(hiner_params *p, int abi_version)
     p->qat_epochs = -1; /* automatic */
     p->max_kernel = 5;
     p->tile_margin = -1; /* automatic */
+    p->effort = HINER_EFFORT_DEFAULT;
     return HINER_OK;
 }
 
@@ -156,6 +157,8 @@ hiner_status hiner_params_validate(const hiner_params *p)
           p->tile_height);
     RANGE(p->tile_margin >= -1 && p->tile_margin <= 256, "tile_margin %d not in [-1, 256]",
           p->tile_margin);
+    RANGE(p->effort >= 1 && p->effort <= HINER_EFFORT_MAX, "effort %d not in [1, %d]", p->effort,
+          HINER_EFFORT_MAX);
 #undef RANGE
     return HINER_OK;
 }

@@ -22,6 +22,7 @@
 #include "gdal_rat.h"
 #include "ogr_spatialref.h"
 
+#include "hinercreate.h"
 #include "hinerdataset.h"
 #include "hinerdrivercommon.h"
 #include "hinermetadata.h"
@@ -54,6 +55,10 @@ static bool HINERParseBudgetOptions(CSLConstList papszOptions, hiner_params *psP
                  "BPPPB and SIZE both set: give one size target, not two");
         return false;
     }
+    if (!HINERFetch(papszOptions, "EFFORT", oVal))
+        return false;
+    if (oVal.bSet)
+        psParams->effort = static_cast<int>(oVal.nValue);
     if (!HINERFetch(papszOptions, "EPOCHS", oVal))
         return false;
     if (oVal.bSet && !oVal.bWord)
@@ -136,9 +141,7 @@ static bool HINERParseLayoutOptions(CSLConstList papszOptions, hiner_params *psP
     return true;
 }
 
-/* Creation options into libhiner params; false (with a CPLE_IllegalArg naming the option)
- * on any bad value. */
-static bool HINERParseCreationOptions(CSLConstList papszOptions, hiner_params *psParams)
+bool HINERParseCreationOptions(CSLConstList papszOptions, hiner_params *psParams)
 {
     hiner_params_init(psParams, HINER_ABI_VERSION);
     if (!HINERParseBudgetOptions(papszOptions, psParams) ||
@@ -208,7 +211,7 @@ static const int HINER_PAM_FLAGS = GCIF_PROCESS_BANDS | GCIF_CATEGORYNAMES | GCI
 
 /* Create()'s dataset holds what was set on its bands in memory (its PAM is not saved):
  * the written file gets it in its .aux.xml, as CreateCopy gives it. */
-static void HINERCloneToPam(const char *pszFilename, GDALDataset *poFrom)
+void HINERCloneToPam(const char *pszFilename, GDALDataset *poFrom)
 {
     GDALOpenInfo oOpenInfo(pszFilename, GA_ReadOnly);
     std::unique_ptr<GDALDataset> poDS(HINERDataset::Open(&oOpenInfo));
@@ -218,13 +221,6 @@ static void HINERCloneToPam(const char *pszFilename, GDALDataset *poFrom)
 
 namespace
 {
-/* Reads windows of every band of the source through GDAL, in the file's data type. */
-struct HINERSourceReader
-{
-    GDALDataset *poSrcDS;
-    GDALDataType eDT;
-};
-
 /* Writes the encoded stream through VSI. */
 struct HINERVSIWriter
 {
@@ -332,10 +328,10 @@ static bool HINERWriteStream(const std::string &osTemp, const hiner_cube &sCube,
 }
 
 /* After an encode refused its target: the smallest that would work, into the log's
- * message. The pixels are read again for it (hiner_min_size's exact answer: their ranges
+ * message (hinercreate.h). The pixels are read again for it (hiner_min_size's exact answer: their ranges
  * and NoData mask count); nothing is added when the target was above it (the weights did
  * not fit within 5 %). */
-static void HINERAddSmallestTarget(const hiner_cube &sCube, const hiner_meta &sMeta,
+void HINERAddSmallestTarget(const hiner_cube &sCube, const hiner_meta &sMeta,
                                    const hiner_params &sParams, HINERLog &oLog)
 {
     hiner_params sQuiet = sParams;
@@ -350,31 +346,40 @@ static void HINERAddSmallestTarget(const hiner_cube &sCube, const hiner_meta &sM
                         HINERSmallestTarget(nMin, dfSamples);
 }
 
-/* Encodes poSrcDS (a source, or the Create() dataset reading its temporary file) into
- * pszFilename: written to a temporary name beside it and renamed, removed on failure. */
-static bool HINEREncode(const char *pszFilename, GDALDataset *poSrcDS, hiner_params *psParams,
-                        GDALProgressFunc pfnProgress, void *pProgressData)
+bool HINERPrepareSource(GDALDataset *poSrcDS, HINERSource &oSrc)
 {
     hiner_dtype eType;
     if (!HINERCheckSource(poSrcDS, &eType))
         return false;
-    HINERWavelengths oWL = HINERGetWavelengths(poSrcDS);
-    HINERMetaBuilder oMeta;
-    HINERCollectMetadata(poSrcDS, oWL, oMeta);
-
-    HINERSourceReader sReader{poSrcDS, poSrcDS->GetRasterBand(1)->GetRasterDataType()};
-    hiner_cube sCube{};
+    oSrc.oWL = HINERGetWavelengths(poSrcDS);
+    HINERCollectMetadata(poSrcDS, oSrc.oWL, oSrc.oMeta);
+    oSrc.sReader = HINERSourceReader{poSrcDS, poSrcDS->GetRasterBand(1)->GetRasterDataType()};
+    hiner_cube &sCube = oSrc.sCube;
+    sCube = hiner_cube{};
     sCube.width = static_cast<uint32_t>(poSrcDS->GetRasterXSize());
     sCube.height = static_cast<uint32_t>(poSrcDS->GetRasterYSize());
     sCube.bands = static_cast<uint32_t>(poSrcDS->GetRasterCount());
     sCube.dtype = eType;
     sCube.read_window = HINERReadWindow;
-    sCube.window_user = &sReader;
+    sCube.window_user = &oSrc.sReader;
     int bHasNoData = FALSE;
     const double dfNoData = poSrcDS->GetRasterBand(1)->GetNoDataValue(&bHasNoData);
     sCube.has_nodata = bHasNoData;
     sCube.nodata = dfNoData;
-    sCube.wavelengths = oWL.adfCenter.empty() ? nullptr : oWL.adfCenter.data();
+    sCube.wavelengths = oSrc.oWL.adfCenter.empty() ? nullptr : oSrc.oWL.adfCenter.data();
+    return true;
+}
+
+/* Encodes poSrcDS (a source, or the Create() dataset reading its temporary file) into
+ * pszFilename: written to a temporary name beside it and renamed, removed on failure. */
+static bool HINEREncode(const char *pszFilename, GDALDataset *poSrcDS, hiner_params *psParams,
+                        GDALProgressFunc pfnProgress, void *pProgressData)
+{
+    HINERSource oSrc;
+    if (!HINERPrepareSource(poSrcDS, oSrc))
+        return false;
+    const hiner_cube &sCube = oSrc.sCube;
+    const hiner_meta &sMeta = oSrc.oMeta.sMeta;
 
     HINERLog oLog;
     HINERProgressCtx sProgress{pfnProgress ? pfnProgress : GDALDummyProgress, pProgressData};
@@ -386,7 +391,7 @@ static bool HINEREncode(const char *pszFilename, GDALDataset *poSrcDS, hiner_par
     const std::string osTemp = std::string(pszFilename) + ".hiner-part";
     hiner_encode_report sReport;
     int nStatus = HINER_OK;
-    if (!HINERWriteStream(osTemp, sCube, oMeta.sMeta, psParams, oLog, sReport, &nStatus))
+    if (!HINERWriteStream(osTemp, sCube, sMeta, psParams, oLog, sReport, &nStatus))
         return false;
     if (nStatus == HINER_OK && VSIRename(osTemp.c_str(), pszFilename) != 0)
     {
@@ -399,7 +404,7 @@ static bool HINEREncode(const char *pszFilename, GDALDataset *poSrcDS, hiner_par
     {
         VSIUnlink(osTemp.c_str());
         if (nStatus == HINER_E_BUDGET)
-            HINERAddSmallestTarget(sCube, oMeta.sMeta, *psParams, oLog);
+            HINERAddSmallestTarget(sCube, sMeta, *psParams, oLog);
         HINERReportError(nStatus, oLog, "encoding");
         return false;
     }
@@ -410,9 +415,7 @@ static bool HINEREncode(const char *pszFilename, GDALDataset *poSrcDS, hiner_par
     return true;
 }
 
-/* The file has one data type and one NoData for all bands: band 1's. A source whose bands
- * differ fails with bStrict, else warns. */
-static bool HINERCheckBandsAlike(GDALDataset *poSrcDS, int bStrict)
+bool HINERCheckBandsAlike(GDALDataset *poSrcDS, int bStrict)
 {
     const int nBands = poSrcDS->GetRasterCount();
     for (int i = 2; i <= nBands; i++)

@@ -31,8 +31,12 @@ const HINEROption HINER_CREATION_OPTIONS[] = {
      "Target rate of the whole file in bits per pixel per band", nullptr, 0, nullptr},
     {"SIZE", T::Int, 1, 1099511627776.0, false, false, nullptr,
      "Target size of the whole file in bytes (instead of BPPPB)", nullptr, 0, nullptr},
+    {"EFFORT", T::Int, 1, HINER_EFFORT_MAX, false, false, "5",
+     "How long training runs when EPOCHS is AUTO: each level about 1.7 times the one below, "
+     "the same work on any machine",
+     nullptr, 0, nullptr},
     {"EPOCHS", T::IntOrWord, 1, 100000, false, false, "AUTO",
-     "Training passes over all bands (AUTO: as many as a fixed compute budget allows, "
+     "Training passes over all bands (AUTO: as many as the compute budget of EFFORT allows, "
      "small networks train longer)",
      apszAuto, 0, nullptr},
     {"QUANT_BITS", T::Int, 2, 16, false, false, "8",
@@ -97,6 +101,24 @@ const HINEROption *HINERFindOption(const HINEROption *pasTable, const char *pszN
 /************************************************************************/
 /*                         Ranges as text                               */
 /************************************************************************/
+
+/* Text for an XML attribute between single quotes. */
+static std::string HINERXMLEscape(const std::string &osIn)
+{
+    std::string os;
+    for (char c : osIn)
+    {
+        switch (c)
+        {
+            case '&': os += "&amp;"; break;
+            case '<': os += "&lt;"; break;
+            case '>': os += "&gt;"; break;
+            case '\'': os += "&apos;"; break;
+            default: os += c;
+        }
+    }
+    return os;
+}
 
 /* "[1, 100000]", "(0, 1)", ">= 0", "> 0" */
 static std::string HINERBounds(const HINEROption &oOpt)
@@ -297,7 +319,7 @@ static std::string HINEROptionXML(const HINEROption &oOpt)
                       (!bMaxAttr && !std::isinf(oOpt.dfMax)))) ||
         oOpt.eType == T::IntOrWord || oOpt.eType == T::IntList)
         osDesc += ": " + HINEROptionExpected(oOpt);
-    os += " description='" + osDesc + "'";
+    os += " description='" + HINERXMLEscape(osDesc) + "'";
     if (oOpt.eType != T::Select)
         return os + "/>";
     os += ">";

@@ -124,11 +124,10 @@ typedef struct hiner_params {
                             quant_bits / 8, bytes. Set it to reproduce the paper. */
 
     /* --- training --- */
-    int epochs;          /* passes over all bands; default -1: automatic, as many as a fixed
-                            compute budget allows for this network (deterministic, about
-                            7 minutes of training on a 2-core AVX-512 machine), within
-                            [50, 3000]; a network that budget trains fewer than 280
-                            epochs gets up to 9 minutes; the paper uses 300 */
+    int epochs;          /* passes over all bands; default -1: automatic, as many as the
+                            effort's compute budget allows for this network (deterministic:
+                            counted from its multiply-adds, not timed), within [20, 3000];
+                            the paper uses 300 */
     float lr;            /* peak Adam learning rate, default 1e-3 */
     float warmup;        /* fraction of steps warming up from 0.1 lr, default 0.1 */
     float w_l1;          /* weight of L1, default 0.5 */
@@ -191,11 +190,22 @@ typedef struct hiner_params {
                                        is also trained on, so tiles do not show their
                                        edges; -1 = automatic */
 
-    uint64_t reserved[12]; /* zero */
+    int effort;                     /* 1..9 (default HINER_EFFORT_DEFAULT): the training
+                                       automatic epochs get, each level about 1.7 times the
+                                       one below; a scene of one tile gets the level's
+                                       budget, a tile of a tiled scene the same in
+                                       proportion to its pixels against a
+                                       HINER_TILE_AUTO-square tile (docs/driver.md gives
+                                       the time per level) */
+
+    uint64_t reserved[11]; /* zero */
 } hiner_params;
 
 /* The automatic tile size, in pixels per side. */
 #define HINER_TILE_AUTO 256
+/* The default effort, and its range. */
+#define HINER_EFFORT_DEFAULT 5
+#define HINER_EFFORT_MAX 9
 
 /* Fills p with defaults. Pass HINER_ABI_VERSION; a mismatch returns HINER_E_ABI. */
 HINER_API hiner_status hiner_params_init(hiner_params *p, int abi_version);

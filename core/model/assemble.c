@@ -14,10 +14,11 @@ void hn_training_text(char *s, size_t n, const hiner_params *p, int epochs, int 
     c_numeric cn; /* "lr=0.001", not "lr=0,001", under a decimal-comma locale */
     c_numeric_begin(&cn);
     snprintf(s, n,
-             "library=%s\nepochs=%d\nlr=%g\nwarmup=%g\nloss=%g*L1+%g*CAM+%g*MSE\nseed=%llu\n"
-             "threads=%d\nqat_epochs=%d\ntrain_psnr=%6.2f\npsnr_quantized=%6.2f\n"
+             "library=%s\neffort=%d\nepochs=%d\nlr=%g\nwarmup=%g\nloss=%g*L1+%g*CAM+%g*MSE\n"
+             "seed=%llu\nthreads=%d\nqat_epochs=%d\ntrain_psnr=%6.2f\npsnr_quantized=%6.2f\n"
              "entropy=%s\n",
-             hiner_version_string(), epochs, (double)p->lr, (double)p->warmup, (double)p->w_l1,
+             hiner_version_string(), p->effort, epochs, (double)p->lr, (double)p->warmup,
+             (double)p->w_l1,
              (double)p->w_cam, (double)p->w_l2, (unsigned long long)p->seed, p->threads, qat, pf,
              pq, method == HN_ENTROPY_HUFFMAN ? "huffman" : "arith");
     c_numeric_end(&cn);

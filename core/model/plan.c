@@ -323,7 +323,7 @@ hiner_status hn_plan_for_rate(const hiner_params *p, uint32_t W, uint32_t H, uin
      * HN_EPOCHS_WANT epochs. Size it for up to HN_EXTRA_BITS more bits per weight instead:
      * fewer weights that train longer, stored more precisely (the rate fit fills the file). */
     while (p->epochs < 0 && b < p->quant_bits + HN_EXTRA_BITS && b < 16 &&
-           hn_auto_epochs(pl) < HN_EPOCHS_WANT) {
+           hn_epochs_for(p, pl) < HN_EPOCHS_WANT) {
         hiner_plan t;
         if (hn_plan_for_bytes(p, W, H, C, bytes, HN_BETA(b + 1), &t, NULL) != HINER_OK)
             break; /* quietly: the network above stands */
@@ -345,26 +345,35 @@ hiner_status hiner_plan_compute(const hiner_params *p, uint32_t width, uint32_t 
     return HINER_OK;
 }
 
-int hn_auto_epochs(const hiner_plan *pl)
+double hn_effort_seconds(int effort)
+{
+    /* level 1 is 10 s of modelled steps, each level about 1.7 times the one below */
+    static const double seconds[HINER_EFFORT_MAX] = {10, 17, 29, 50, 85, 145, 245, 420, 710};
+    if (effort < 1) effort = 1;
+    if (effort > HINER_EFFORT_MAX) effort = HINER_EFFORT_MAX;
+    return seconds[effort - 1];
+}
+
+int hn_budget_epochs(const hiner_plan *pl, double seconds)
 {
     /* multiply-adds actually run: padding rows that never reach the image are skipped */
     double macs = pl->forward_macs * (double)pl->height / (double)pl->pad_height;
     double step = HN_STEP_FIXED + 3.0 * macs / HN_STEP_MACS;
-    double e = HN_TRAIN_BUDGET / ((double)pl->bands * step);
+    double e = seconds / ((double)pl->bands * step);
     if (e < HN_EPOCHS_MIN) e = HN_EPOCHS_MIN;
     if (e > HN_EPOCHS_MAX) e = HN_EPOCHS_MAX;
     return (int)e;
 }
 
-int hn_epochs_for(const hiner_params *p, const hiner_plan *pl)
+int hn_epochs_share(const hiner_params *p, const hiner_plan *pl, double share)
 {
     if (p->epochs >= 0) return p->epochs;
-    int e = hn_auto_epochs(pl);
-    if (e < HN_EPOCHS_LARGE) { /* a large network: more time, up to HN_EPOCHS_LARGE epochs */
-        const int more = (int)(e * (HN_TRAIN_BUDGET_LARGE / HN_TRAIN_BUDGET));
-        e = more < HN_EPOCHS_LARGE ? more : HN_EPOCHS_LARGE;
-    }
-    return e;
+    return hn_budget_epochs(pl, share * hn_effort_seconds(p->effort));
+}
+
+int hn_epochs_for(const hiner_params *p, const hiner_plan *pl)
+{
+    return hn_epochs_share(p, pl, 1.0);
 }
 
 void hn_plan_act_floats(const hiner_plan *pl, uint64_t *frame, uint64_t *largest)

@@ -17,22 +17,20 @@ HN_HIDDEN hiner_status hn_plan_make(const hiner_params *p, uint32_t W, uint32_t 
 /* Epochs when the params leave them automatic: a deterministic compute budget, so the
  * same input gives the same file on any machine. A step is modelled as HN_STEP_FIXED
  * seconds plus forward + backward multiply-adds at HN_STEP_MACS per second (fitted to
- * steps timed with 2 threads); the budget is HN_TRAIN_BUDGET seconds of such steps. Small
- * networks train long, large ones within the time (the fit: docs/benchmarks.md). */
-#define HN_TRAIN_BUDGET 420.0
+ * steps timed with 2 threads); the budget is hn_effort_seconds of such steps. Small
+ * networks train long, large ones within the time (docs/benchmarks.md). */
 #define HN_STEP_FIXED 0.4e-3
 #define HN_STEP_MACS 0.9e11
-#define HN_EPOCHS_MIN 50
+#define HN_EPOCHS_MIN 20
 #define HN_EPOCHS_MAX 3000
-HN_HIDDEN int hn_auto_epochs(const hiner_plan *pl);
-/* A network the budget trains fewer than HN_EPOCHS_LARGE epochs gets up to
- * HN_TRAIN_BUDGET_LARGE seconds to come near them: large networks still gain from the
- * extra epochs, and the step model overestimates their steps (docs/benchmarks.md). The
- * size rules (hn_plan_for_rate) count with hn_auto_epochs, not this. */
-#define HN_EPOCHS_LARGE 320
-#define HN_TRAIN_BUDGET_LARGE 600.0
-/* The params' epochs, resolving automatic (-1) for a plan. */
+/* The modelled seconds of training an effort level buys one network. */
+HN_HIDDEN double hn_effort_seconds(int effort);
+/* The epochs `seconds` of modelled steps give the plan's network. */
+HN_HIDDEN int hn_budget_epochs(const hiner_plan *pl, double seconds);
+/* The params' epochs, resolving automatic (-1) for a plan: the effort's budget, scaled by
+ * `share` (1 for a network of its own, a tile's share of a full tile). */
 HN_HIDDEN int hn_epochs_for(const hiner_params *p, const hiner_plan *pl);
+HN_HIDDEN int hn_epochs_share(const hiner_params *p, const hiner_plan *pl, double share);
 /* Quantization-aware fine-tuning epochs when the params leave it automatic. */
 #define HN_AUTO_QAT(epochs) ((epochs) >= 20 ? (epochs) / 20 : 0)
 /* Compact spectral encoder defaults of the file format. */

@@ -464,7 +464,7 @@ hiner_status hn_encode_tiled(const hiner_cube *cube, const hiner_meta *meta, con
         rep->target_bytes = p->size_bytes ? p->size_bytes
                                           : (uint64_t)llround(p->bpppb * (double)g->W * g->H *
                                                               T.C / 8.0);
-        rep->train.epochs_done = p->epochs >= 0 ? p->epochs : HN_TILE_EPOCHS;
+        rep->train.epochs_done = rep->plan.epochs;
         rep->train.final_psnr = rep->psnr_float = T.weight > 0 ? T.psnr_f / T.weight : NAN;
         rep->psnr_quantized = p->evaluate && T.weight > 0 ? T.psnr_q / T.weight : NAN;
     }

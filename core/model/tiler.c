@@ -37,7 +37,7 @@ struct hiner_tiler {
     int has_head;
     uint64_t target, head;
     uint64_t *budget;
-    int epochs, warm_epochs, qat;
+
     hiner_plan std;
     int have_std;
     uint8_t *use_std;
@@ -82,18 +82,27 @@ static hiner_status tiler_alloc(hiner_tiler *T)
     return HINER_OK;
 }
 
-/* The params and epochs every tile trains with. */
+/* The params every tile trains with: one thread each. */
 static void tiler_params(hiner_tiler *T, const hiner_params *p)
 {
     T->p = *p;
     T->lg = (hn_log){p->log ? p->log : no_log, p->log_user};
-    T->epochs = p->epochs >= 0 ? p->epochs : HN_TILE_EPOCHS;
-    T->warm_epochs = (int)lround(T->epochs * HN_WARM_SHARE);
-    if (T->warm_epochs < 1) T->warm_epochs = T->epochs;
-    T->qat = p->qat_epochs >= 0 ? p->qat_epochs : HN_AUTO_QAT(T->epochs);
     T->pt = *p;
-    T->pt.epochs = T->epochs;
     T->pt.threads = 1;
+}
+
+/* A tile's epochs: the effort's budget in proportion to its pixels against a
+ * HINER_TILE_AUTO-square tile (time per pixel is the same in every tile), or the params'
+ * epochs; HN_WARM_SHARE of them for a tile that starts from the prior. */
+static int tile_epochs(const hiner_tiler *T, hn_rect k, const hiner_plan *pl, int warm)
+{
+    const double share = (double)k.w * k.h / ((double)HINER_TILE_AUTO * HINER_TILE_AUTO);
+    int e = hn_epochs_share(&T->p, pl, share);
+    if (warm) {
+        e = (int)lround(e * HN_WARM_SHARE);
+        if (e < 1) e = 1;
+    }
+    return e;
 }
 
 hiner_status hn_tiler_new(const hiner_cube *cube, const hiner_params *p, const hn_grid *g,
@@ -304,7 +313,7 @@ static void choose_std(hiner_tiler *T)
         const hn_rect k = hn_grid_tile(g, t);
         if (k.w == g->tw && k.h == g->th && T->nvalid[t]) sum += (double)T->budget[t], full++;
     }
-    if (full < 2 || T->warm_epochs == T->epochs) return;
+    if (full < 2 || HN_WARM_SHARE >= 1.0) return;
     const double mean = sum / full;
     const uint32_t fw = g->tw + 2 * g->margin < g->W ? g->tw + 2 * g->margin : g->W;
     const uint32_t fh = g->th + 2 * g->margin < g->H ? g->th + 2 * g->margin : g->H;
@@ -335,7 +344,7 @@ static hiner_status tiled_trng(const hiner_tiler *T, hn_buf *out)
     char trng[640];
     hiner_params one = T->p; /* each tile trains on one thread, whatever `threads` says */
     one.threads = 1;
-    hn_training_text(trng, sizeof trng, &one, T->epochs, T->qat, NAN, NAN,
+    hn_training_text(trng, sizeof trng, &one, T->p.epochs, T->p.qat_epochs, NAN, NAN,
                      T->p.entropy ? T->p.entropy : HN_ENTROPY_ARITH);
     const size_t k = strlen(trng);
     snprintf(trng + k, sizeof trng - k, "tiles=%ux%u\ntile=%ux%u\nmargin=%u\n", T->g.nx, T->g.ny,
@@ -554,11 +563,12 @@ static hiner_status tile_run(const hn_encoder *e, hn_rect r, hn_rect k, uint32_t
 static void tile_report(const hn_encoder *e, const hn_buf *tmsk, uint64_t framing,
                         hn_tile_result *res)
 {
+    res->plan = e->plan;
+    res->plan.epochs = e->epochs;
     res->seconds = e->tr.seconds;
     res->steps = e->tr.steps;
     res->psnr_float = e->psnr_float;
     res->psnr_q = e->psnr_q;
-    res->plan = e->plan;
     res->qat = e->qat;
     res->method = e->q.method;
     res->huff = e->q.size_of[HN_ENTROPY_HUFFMAN];
@@ -614,17 +624,13 @@ hiner_status hn_tiler_encode(const hiner_tiler *T, uint32_t t, const void *raw, 
                 (unsigned long long)e.target);
         HN_GOTO_IF(1, HINER_E_BUDGET);
     }
-    e.epochs = T->epochs;
     if (T->use_std[t]) { /* the shared architecture, the window centred in its frame */
         e.plan = T->std;
         e.plan.width = r.w;
         e.plan.height = r.h;
         e.plan.pad_left = (e.plan.pad_width - r.w) / 2;
         e.plan.pad_top = (e.plan.pad_height - r.h) / 2;
-        if (t != T->prior) {
-            e.init = prior;
-            e.epochs = T->warm_epochs;
-        }
+        if (t != T->prior) e.init = prior;
         e.keep_trained = t == T->prior && trained;
     } else {
         st = hn_plan_for_rate(&T->pt, r.w, r.h, T->C, (double)(e.target - bound), &e.plan, &lg);
@@ -634,6 +640,7 @@ hiner_status hn_tiler_encode(const hiner_tiler *T, uint32_t t, const void *raw, 
         HN_GOTO_FWD(st);
     }
     HN_GOTO_FWD(hn_plan_readable(&e.plan, &lg));
+    e.epochs = tile_epochs(T, k, &e.plan, e.init != NULL);
     {
         hn_buf arch;
         hn_buf_init(&arch);

@@ -13,17 +13,15 @@
 #define HN_MAX_TILES ((uint64_t)1 << 24)
 /* Automatic margin: pixels of the neighbouring tiles a tile's network is trained on. */
 #define HN_TILE_MARGIN_AUTO 4
-/* Epochs of each tile when the params leave them automatic. */
-#define HN_TILE_EPOCHS 150
 /* How strongly a tile's bytes follow its detail (tiled.c, tile_weights): 0 gives every
  * valid sample the same bytes. */
 #ifndef HN_DETAIL_EXP
 #define HN_DETAIL_EXP 0.0
 #endif
-/* The share of those epochs a tile trains for when it starts from the prior tile's
+/* The share of its epochs a tile trains for when it starts from the prior tile's
  * network (docs/benchmarks.md, "Tiles"). */
 #ifndef HN_WARM_SHARE
-#define HN_WARM_SHARE 0.35
+#define HN_WARM_SHARE 1.0
 #endif
 
 typedef struct hn_rect {

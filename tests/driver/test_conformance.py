@@ -382,7 +382,7 @@ def test_every_parsed_creation_option_is_listed(tmp):
     valid = {'BPPPB': None, 'SIZE': '3000', 'EPOCHS': '2', 'QUANT_BITS': '8', 'SEED': '3',
              'NUM_THREADS': '2', 'LR': '0.001', 'W_L1': '0.5', 'W_CAM': '0.005',
              'STRIDES': '4,2', 'QAT_EPOCHS': '0', 'ENCODER': 'YES', 'ENTROPY': 'ARITH',
-             'BLOCKXSIZE': '16', 'BLOCKYSIZE': '16', 'TILE_MARGIN': '2'}
+             'BLOCKXSIZE': '16', 'BLOCKYSIZE': '16', 'TILE_MARGIN': '2', 'EFFORT': '3'}
     assert set(valid) == listed, 'a listed option with no valid value in this test'
     options = [f'{k}={v}' for k, v in valid.items() if v is not None]
     path = str(tmp / 'parsed.hiner')

@@ -116,7 +116,7 @@ static void test_round_trip(const void *file, size_t size)
     decode_all(m, dec);
     const double p = psnr_of(dec, 0, 0, W, H, NULL);
     printf("tiled round trip: %.2f dB\n", p);
-    CHECK_MSG(p > 25, "PSNR %.2f", p); /* 60 epochs on 32 x 24 x 12 tiles */
+    CHECK_MSG(p > 27, "PSNR %.2f", p); /* 60 epochs on 32 x 24 x 12 tiles: ~29.5 dB */
     /* windows across tile edges, typed and at a wavelength */
     static const uint32_t win[][4] = {{30, 20, 10, 10}, {0, 0, 75, 50}, {60, 40, 15, 10},
                                       {31, 23, 2, 2}, {74, 49, 1, 1}};
@@ -240,7 +240,7 @@ static void test_nodata_constant_empty(void)
     c.has_nodata = 1;
     c.nodata = nod;
     hiner_params p = params(2);
-    p.epochs = 100;
+    p.epochs = 200;
     size_t size;
     void *file = encode(&c, &p, &size);
     hiner_model *m = NULL;
@@ -269,7 +269,7 @@ static void test_nodata_constant_empty(void)
     CHECK(const_err < 100.0); /* a tenth of the band range */
     const double ps = psnr_of(dec, 0, 0, W, H, &nod);
     printf("NoData, constant and empty tiles: %.2f dB\n", ps);
-    CHECK(ps > 24);
+    CHECK(ps > 30);
     hiner_model_free(m);
     hiner_free(file);
     make_cube();

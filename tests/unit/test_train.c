@@ -102,25 +102,29 @@ static void test_plan_widths(void)
     }
 }
 
-/* Compute-bound: at 0.4 bpppb on 150 x 150 x 188 the byte-sized network would train for 145
- * automatic epochs; the rule sizes fewer weights at more bits to train >= 200 epochs, and,
- * below HN_EPOCHS_LARGE (320), leaves time to come near it. Explicit epochs keep the
- * byte-sized network. */
+/* Compute-bound: at 0.4 bpppb on 150 x 150 x 188 the byte-sized network would train for
+ * few automatic epochs; the rule sizes fewer weights at more bits, which train more epochs
+ * in the effort's budget. Explicit epochs keep the byte-sized network; a higher effort
+ * trains longer and needs less of the rule. */
 static void test_plan_compute_bound(void)
 {
     hiner_params p;
     hiner_params_init(&p, HINER_ABI_VERSION);
     p.bpppb = 0.4;
-    hiner_plan a, b;
+    hiner_plan a, b, hi;
     CHECK(hiner_plan_compute(&p, 150, 150, 188, &a) == HINER_OK);
-    p.epochs = 145;
+    p.effort = HINER_EFFORT_MAX;
+    CHECK(hiner_plan_compute(&p, 150, 150, 188, &hi) == HINER_OK);
+    p.effort = HINER_EFFORT_DEFAULT;
+    p.epochs = 100;
     CHECK(hiner_plan_compute(&p, 150, 150, 188, &b) == HINER_OK);
-    printf("150x150x188 at 0.4 bpppb: %llu decoder weights, %d epochs (automatic); %llu "
-           "with epochs given\n", (unsigned long long)a.decoder_params, a.epochs,
-           (unsigned long long)b.decoder_params);
-    CHECK(a.epochs >= 200);
+    printf("150x150x188 at 0.4 bpppb: %llu decoder weights, %d epochs (effort %d); %llu, %d "
+           "epochs (effort %d); %llu with epochs given\n", (unsigned long long)a.decoder_params,
+           a.epochs, HINER_EFFORT_DEFAULT, (unsigned long long)hi.decoder_params, hi.epochs,
+           HINER_EFFORT_MAX, (unsigned long long)b.decoder_params);
     CHECK(b.decoder_params > a.decoder_params * 1.3);
-    CHECK(a.epochs > 280 && a.epochs <= 320);
+    CHECK(hi.epochs > a.epochs);
+    CHECK(hi.decoder_params >= a.decoder_params);
 }
 
 /* an explicit floor is kept even where it flattens the layout */
