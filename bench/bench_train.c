@@ -156,6 +156,7 @@ int main(int argc, char **argv)
     hiner_params p;
     hiner_params_init(&p, HINER_ABI_VERSION);
     p.threads = 2;
+    p.lr = 1e-3f; /* the paper's and the reference's */
     int bad = parse_args(argc, argv, &p, &tif, &torch_loss);
     if (bad) return bad;
     hiner_cube c;

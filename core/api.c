@@ -79,7 +79,7 @@ hiner_status hiner_params_init(hiner_params *p, int abi_version)
     p->abi_version = HINER_ABI_VERSION;
     p->bpppb = 0.2;
     p->epochs = -1; /* automatic */
-    p->lr = 1e-3f;
+    p->lr = 3e-3f;
     p->warmup = 0.1f;
     p->w_l1 = 0.5f;
     p->w_cam = 0.005f;

@@ -45,7 +45,7 @@ const HINEROption HINER_CREATION_OPTIONS[] = {
      nullptr, 0, nullptr},
     {"NUM_THREADS", T::IntOrWord, 1, 256, false, false, "ALL_CPUS",
      "Worker threads (default: GDAL_NUM_THREADS, else ALL_CPUS)", apszAllCPUs, 0, nullptr},
-    {"LR", T::Float, 0, 1, true, true, "0.001", "Peak Adam learning rate", nullptr, 0,
+    {"LR", T::Float, 0, 1, true, true, "0.003", "Peak Adam learning rate", nullptr, 0,
      nullptr},
     {"W_L1", T::Float, 0, 1e6, false, false, "0.5", "Weight of the L1 loss", nullptr, 0,
      nullptr},

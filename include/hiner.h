@@ -128,7 +128,8 @@ typedef struct hiner_params {
                             effort's compute budget allows for this network (deterministic:
                             counted from its multiply-adds, not timed), within [20, 3000];
                             the paper uses 300 */
-    float lr;            /* peak Adam learning rate, default 1e-3 */
+    float lr;            /* peak Adam learning rate, default 3e-3 (the paper: 1e-3, for 300
+                            epochs and more) */
     float warmup;        /* fraction of steps warming up from 0.1 lr, default 0.1 */
     float w_l1;          /* weight of L1, default 0.5 */
     float w_cam;         /* weight of CAM (degrees), default 0.005 */
