@@ -31,14 +31,22 @@ SCENES = ['sandiego_189', 'jasper_ridge_198', 'abu_beach1_188', 'hydice_urban_16
           'samson_156', 'paviau_crop_103']
 
 
-def band_psnr(ref, rec):
-    """DESIGN.md: per band, normalised by the original band's min-max, mean over bands."""
-    ref = ref.astype(np.float64)
-    rec = rec.astype(np.float64)
-    mn = ref.min((1, 2))
-    rg = np.maximum(ref.max((1, 2)) - mn, 1e-12)
-    mse = (((ref - rec) / rg[:, None, None]) ** 2).mean((1, 2))
-    return float(np.mean(-10 * np.log10(np.maximum(mse, 1e-12))))
+def band_psnr(ref, rec, valid=None):
+    """DESIGN.md: per band, normalised by the original band's min-max over its valid pixels,
+    valid pixels only, mean over bands; constant bands (zeroed water-absorption bands) are
+    left out, not counted as 120 dB."""
+    out = []
+    for b in range(ref.shape[0]):
+        v = np.isfinite(ref[b]) if valid is None else valid[b]
+        if not v.any():
+            continue
+        r = ref[b][v].astype(np.float64)
+        rg = r.max() - r.min()
+        if rg <= 0:
+            continue
+        mse = np.mean(((rec[b][v].astype(np.float64) - r) / rg) ** 2)
+        out.append(-10 * np.log10(max(mse, 1e-12)))
+    return float(np.mean(out))
 
 
 def sam_deg(ref, rec):
@@ -139,7 +147,11 @@ def main():
         if not os.path.exists(src):
             print(f'{scene}: not present, skipped', flush=True)
             continue
-        ref = gdal.Open(src).ReadAsArray()
+        sds = gdal.Open(src)
+        ref = sds.ReadAsArray()
+        nod = sds.GetRasterBand(1).GetNoDataValue()
+        valid = np.isfinite(ref) & (True if nod is None else ref != nod)
+        sds = None
         if not a.no_refs:
             res['j2k'].update(run_ref('j2k_rd.py', src, todo))
             res['pca'].update(run_ref('pca_j2k_rd.py', src, todo))
@@ -152,7 +164,7 @@ def main():
                     continue
                 C, H, W = ref.shape
                 r['bpppb'] = r['bytes'] * 8 / (C * H * W)
-                r['psnr'] = band_psnr(ref, r['rec'])
+                r['psnr'] = band_psnr(ref, r['rec'], valid)
                 r['sam'] = sam_deg(ref, r['rec'])
                 if rate == 0.2:
                     picture(os.path.join(a.out, f'{scene}.png'), ref, r['rec'], C // 2,
