@@ -76,7 +76,13 @@ typedef struct hiner_classify_params {
     hiner_log_fn log;
     void *log_user;
 
-    uint64_t reserved[16]; /* zero */
+    /* --- appended fields (the layout above is unchanged) --- */
+    int band_stride;      /* a token every band_stride bands (ceil(bands / band_stride)
+                             tokens, each of band_group bands around its band): fewer
+                             tokens, less work per pixel; default 1 */
+    int augment;          /* 1: each training patch is flipped and rotated at random (one of
+                             the 8 symmetries of the square), default 0 */
+    uint64_t reserved[15]; /* zero */
 } hiner_classify_params;
 
 /* Fills p with defaults. Pass HINER_ABI_VERSION; a mismatch returns HINER_E_ABI. */
@@ -122,6 +128,36 @@ HINER_API hiner_status hiner_classifier_train(const hiner_classify_params *p,
                                               const hiner_classify_data *d,
                                               hiner_classifier **out,
                                               hiner_classify_report *report);
+
+/* Training data as patches, for scenes read window by window (hiner-classify on a tiled
+ * file of any size): one patch x patch neighbourhood per training pixel, centred on it,
+ * mirrored at the image's edges as the cube path does (index -1 reads 0, -2 reads 1, ...,
+ * W reads W - 1). The band ranges are given, as the patches do not show the whole scene;
+ * with the cube's range of valid pixels, patches cut from a cube train exactly as the
+ * cube does. */
+typedef struct hiner_classify_patches {
+    uint32_t n, bands, patch;    /* patch: hiner_classify_params.patch */
+    const float *values;         /* (n, patch*patch, bands): pixel-major, row by row, any
+                                    units */
+    const uint8_t *valid;        /* (n, patch*patch): nonzero where the pixel is valid in every
+                                    band; NULL = all. The centre must be valid. */
+    const uint8_t *labels;       /* (n): class 1..n_classes of the centre */
+    int n_classes;               /* 2..HINER_CLASS_MAX; 0 = the largest label */
+    const float *band_min;       /* (bands): the range each band is normalised with */
+    const float *band_max;
+    uint32_t n_augment;          /* ISI: patches of the same pixels from jittered cubes */
+    const float *const *augment; /* n_augment pointers to arrays laid out as values */
+} hiner_classify_patches;
+
+/* As hiner_classifier_train, from patches. */
+HINER_API hiner_status hiner_classifier_train_patches(const hiner_classify_params *p,
+                                                      const hiner_classify_patches *d,
+                                                      hiner_classifier **out,
+                                                      hiner_classify_report *report);
+
+/* The classifier's shape: bands, classes and patch side (any pointer may be NULL). */
+HINER_API hiner_status hiner_classifier_info(const hiner_classifier *c, uint32_t *bands,
+                                             int *n_classes, int *patch);
 
 /* Classifies the valid pixels of a cube with the classifier's band count (the width and
  * height may differ from training): out (height,width) gets the class 1..n_classes, and
@@ -178,6 +214,11 @@ HINER_API hiner_status hiner_classify_split(const uint8_t *labels, size_t n, int
  * HINER_E_UNSUPPORTED when the file carries no spectral encoder. */
 HINER_API hiner_status hiner_model_decode_jittered(hiner_model *m, double eta, uint64_t seed,
                                                    float *out);
+/* The wavelengths hiner_model_decode_jittered decodes, (bands) into wl, without decoding:
+ * a window of such a cube is hiner_model_decode_window_as(..., 1, wl[b], ...) band by band
+ * (tiled files: decode_jittered reads every tile). */
+HINER_API hiner_status hiner_model_jitter_wavelengths(const hiner_model *m, double eta,
+                                                      uint64_t seed, double *wl);
 
 #ifdef __cplusplus
 }

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Installs every Debian 12 package the build, the tests and the benchmarks need.
-# Usage: sudo scripts/install-deps.sh [--bench]   (--bench adds PyTorch and matplotlib for the reference and R-D benchmarks)
+# Usage: sudo scripts/install-deps.sh [--bench]   (--bench adds PyTorch and matplotlib for the reference and R-D benchmarks, scikit-learn for the classification baselines)
 set -eu
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
@@ -11,7 +11,7 @@ PKGS="$PKGS python3-rasterio rasterio"
 PKGS="$PKGS clang libclang-rt-14-dev llvm"
 # QGIS for the qgis_render test (PyQGIS, headless); works without the recommended packages
 PKGS="$PKGS qgis python3-qgis"
-if [ "${1:-}" = "--bench" ]; then PKGS="$PKGS python3-torch python3-scipy python3-matplotlib"; fi
+if [ "${1:-}" = "--bench" ]; then PKGS="$PKGS python3-torch python3-scipy python3-matplotlib python3-sklearn"; fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update
 $SUDO apt-get install -y --no-install-recommends $PKGS

@@ -3,13 +3,16 @@
  * SpectralFormer trained on part of a label raster, optionally with ASW and
  * ISI, scored on the rest, and a class map written as a GeoTIFF.
  *   hiner-classify [options] IMAGE LABELS
- * IMAGE is a .hiner file (decoded with the library; ISI decodes it again at jittered
- * wavelengths) or any raster GDAL reads (the uncompressed baseline). Rasters are read
- * and written through GDAL's C API (classify/raster.c), the results reported by
- * classify/report.c; everything else is the public API of libhiner and libhiner_classify.
+ * IMAGE is a .hiner file (decoded with the library, tile by tile; ISI decodes it again at
+ * jittered wavelengths) or any raster GDAL reads (the uncompressed baseline). The image is
+ * read window by window (classify/stream.c), so a scene of any size fits in memory;
+ * rasters are read and written through GDAL's C API (classify/raster.c), the results
+ * reported by classify/report.c; everything else is the public API of libhiner and
+ * libhiner_classify.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -88,6 +91,15 @@ static const char *usage_text =
     "  --batch N               pixels per step (default 64)\n"
     "  --lr X                  Adam learning rate (default 5e-4)\n"
     "  --threads N             worker threads (default: the number of CPUs)\n"
+    "  --memory MB             what a window of the image may take (default 1024): the\n"
+    "                          image is read in windows of whole tiles within it\n"
+    "  --block WxH             read windows of W x H pixels instead\n"
+    "  --param NAME=VALUE      any other classifier setting (hiner_classify_params): patch,\n"
+    "                          band_group, band_stride, dim, depth, heads, mlp_dim, caf,\n"
+    "                          dropout, augment, weight_decay, lr_gamma, isi_clean,\n"
+    "                          isi_until, asw_hidden, asw_reduce\n"
+    "  --split-only FILE.tif   write the split (band 1: training labels, band 2: test\n"
+    "                          labels) and stop: other classifiers can use the same pixels\n"
     "  --quiet                 no progress on stderr\n"
     "  --help                  this text\n"
     "environment: on an AVX-512 CPU with OPENBLAS_CORETYPE unset, the tool sets it to\n"
@@ -114,12 +126,46 @@ static double parse_double(const char *opt, const char *v, double lo, double hi,
     return x;
 }
 
+/* --param NAME=VALUE: a field of hiner_classify_params by name. */
+static void parse_param(hiner_classify_params *p, const char *arg)
+{
+    static const struct {
+        const char *name;
+        size_t off;
+        char type; /* i: int, f: float */
+    } fields[] = {
+#define F(n, t) {#n, offsetof(hiner_classify_params, n), t}
+        F(patch, 'i'),        F(band_group, 'i'),   F(band_stride, 'i'), F(dim, 'i'),
+        F(depth, 'i'),        F(heads, 'i'),        F(mlp_dim, 'i'),     F(caf, 'i'),
+        F(dropout, 'f'),      F(augment, 'i'),      F(weight_decay, 'f'), F(lr_gamma, 'f'),
+        F(isi_clean, 'f'),    F(isi_until, 'f'),    F(asw_hidden, 'i'),  F(asw_reduce, 'i'),
+#undef F
+    };
+    const char *eq = arg ? strchr(arg, '=') : NULL;
+    if (!eq) die("--param %s: expected NAME=VALUE", arg ? arg : "(missing)");
+    for (size_t i = 0; i < sizeof fields / sizeof *fields; i++) {
+        if (strlen(fields[i].name) != (size_t)(eq - arg) ||
+            strncmp(fields[i].name, arg, (size_t)(eq - arg)) != 0)
+            continue;
+        char *field = (char *)p + fields[i].off;
+        if (fields[i].type == 'i') {
+            int v = (int)parse_long(arg, eq + 1, -1000000, 1000000);
+            memcpy(field, &v, sizeof v);
+        } else {
+            float v = (float)parse_double(arg, eq + 1, -1e9, 1e9, 0);
+            memcpy(field, &v, sizeof v);
+        }
+        return;
+    }
+    die("--param %s: no such setting (see --help)", arg);
+}
+
 static void parse(options *o, int argc, char **argv)
 {
     memset(o, 0, sizeof *o);
-    hiner_classify_params d; /* the library's defaults */
-    if (hiner_classify_params_init(&d, HINER_ABI_VERSION) != HINER_OK)
+    if (hiner_classify_params_init(&o->cp, HINER_ABI_VERSION) != HINER_OK)
         die("the library does not match this tool's header");
+    const hiner_classify_params d = o->cp; /* the library's defaults */
     o->per_class = -1;
     o->seed = 1;
     o->asw_beta = d.asw_beta;
@@ -128,6 +174,7 @@ static void parse(options *o, int argc, char **argv)
     o->epochs = d.epochs;
     o->batch = d.batch;
     o->lr = d.lr;
+    o->memory_mb = 1024;
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     o->threads = cpus > 0 ? (int)(cpus < 64 ? cpus : 64) : 1;
     int isi_opts = 0, asw_opts = 0;
@@ -170,6 +217,20 @@ static void parse(options *o, int argc, char **argv)
             o->lr = parse_double(a, v, 0.0, 1.0, 1), i++;
         } else if (OPT("--threads")) {
             o->threads = (int)parse_long(a, v, 1, 256), i++;
+        } else if (OPT("--memory")) {
+            o->memory_mb = parse_double(a, v, 16, 1e7, 0), i++;
+        } else if (OPT("--block")) {
+            char *x = v ? strchr(v, 'x') : NULL;
+            if (!x) die("--block %s: expected WxH", v ? v : "(missing)");
+            *x = '\0';
+            o->block_w = (int)parse_long(a, v, 1, 1 << 30);
+            o->block_h = (int)parse_long(a, x + 1, 1, 1 << 30);
+            *x = 'x', i++;
+        } else if (OPT("--param")) {
+            parse_param(&o->cp, v), i++;
+        } else if (OPT("--split-only")) {
+            if (!v) die("--split-only needs a file name");
+            o->split_only = v, i++;
         } else if (OPT("--quiet") || OPT("-q")) {
             o->quiet = 1;
         } else if (a[0] == '-' && a[1] != '\0') {
@@ -194,13 +255,16 @@ static void parse(options *o, int argc, char **argv)
 }
 
 /* ---- progress and log from the library ---- */
-typedef struct prog {
-    int quiet, tty, last_decile;
-    const char *what;
-    double t0;
-} prog;
+void prog_start(prog *p, int quiet, const char *what)
+{
+    p->quiet = quiet;
+    p->tty = isatty(fileno(stderr));
+    p->last_decile = -1;
+    p->what = what;
+    p->t0 = now();
+}
 
-static int on_progress(double frac, const char *msg, void *user)
+int on_progress(double frac, const char *msg, void *user)
 {
     prog *p = user;
     if (p->quiet) return 1;
@@ -243,50 +307,25 @@ static void prefer_avx512_blas(char **argv)
 }
 
 /* ---- the run ---- */
-/* The split: the test pixels are never seen by training. */
-static void make_split(run *r, const options *o, const image *im)
+/* The split of the labelled pixels: the test pixels are never seen by training. */
+static void make_split(run *r, const options *o)
 {
-    const size_t HW = (size_t)im->W * im->H;
-    r->train = malloc(HW), r->test = malloc(HW);
-    if (!r->train || !r->test) die("out of memory");
-    int st = hiner_classify_split(r->labels, HW, r->K,
+    labelled *lab = &r->lab;
+    int st = hiner_classify_split(lab->cls, lab->n, r->K,
                                   o->per_class > 0 ? (uint32_t)o->per_class : 0, o->fraction,
-                                  o->seed, r->train, r->test, on_log, NULL);
+                                  o->seed, lab->train, lab->test, on_log, NULL);
     if (st != HINER_OK)
         die("%s: too few labelled pixels for this split (%s); try a smaller --train-per-class "
             "or --train-fraction", o->labels, hiner_status_str(st));
-    for (size_t i = 0; i < HW; i++) {
-        r->n_train += r->train[i] != 0, r->ctrain[r->train[i]]++;
-        r->n_test += r->test[i] != 0, r->ctest[r->test[i]]++;
+    for (size_t k = 0; k < lab->n; k++) {
+        r->n_train += lab->train[k] != 0, r->ctrain[lab->train[k]]++;
+        r->n_test += lab->test[k] != 0, r->ctest[lab->test[k]]++;
     }
-}
-
-/* ISI: the cube decoded again at jittered wavelengths, isi_copies times. */
-static void decode_isi(run *r, const options *o, const image *im)
-{
-    const size_t HW = (size_t)im->W * im->H;
-    double t0 = now();
-    r->aug = calloc((size_t)o->isi_copies, sizeof *r->aug);
-    if (!r->aug) die("out of memory");
-    for (int k = 0; k < o->isi_copies; k++) {
-        r->aug[k] = malloc(HW * im->C * sizeof(float));
-        if (!r->aug[k]) die("out of memory for ISI cube %d", k + 1);
-        status(o->quiet, 0, "ISI: decoding cube %d/%d at wavelengths + U(-%g, %g) spacings", k + 1,
-               o->isi_copies, o->isi_eta, o->isi_eta);
-        int st = hiner_model_decode_jittered(im->model, o->isi_eta,
-                                             o->seed * 1000003ULL + (unsigned)k, r->aug[k]);
-        if (st == HINER_E_UNSUPPORTED)
-            die("%s stores no spectral encoder (written with ENCODER=NO): ISI is not "
-                "available", o->image);
-        if (st != HINER_OK) die("ISI decoding: %s", hiner_status_str(st));
-    }
-    r->t_isi = now() - t0;
 }
 
 static void train(run *r, const options *o, const image *im)
 {
-    hiner_classify_params p;
-    hiner_classify_params_init(&p, HINER_ABI_VERSION);
+    hiner_classify_params p = o->cp;
     p.asw = o->asw;
     p.asw_beta = (float)o->asw_beta;
     p.epochs = o->epochs;
@@ -294,54 +333,48 @@ static void train(run *r, const options *o, const image *im)
     p.lr = (float)o->lr;
     p.seed = o->seed;
     p.threads = o->threads;
-    prog pr = {o->quiet, isatty(fileno(stderr)), -1, "training", now()};
+    p.log = on_log;
+    if (hiner_classify_params_validate(&p) != HINER_OK) die("bad classifier settings");
+    hiner_classify_patches d;
+    training_patches(o, im, r, &d);
+    prog pr;
+    prog_start(&pr, o->quiet, "training");
     p.progress = on_progress;
     p.progress_user = &pr;
-    p.log = on_log;
-    hiner_classify_data d = {0};
-    d.width = (uint32_t)im->W, d.height = (uint32_t)im->H, d.bands = (uint32_t)im->C;
-    d.cube = im->cube;
-    d.valid = im->valid;
-    d.labels = r->train;
-    d.n_classes = r->K;
-    d.n_augment = o->isi ? (uint32_t)o->isi_copies : 0;
-    d.augment = (const float *const *)r->aug;
-    status(o->quiet, 0, "training on %zu pixels (%d classes, %d epochs, %d threads%s%s)",
-           r->n_train, r->K, o->epochs, o->threads, o->asw ? ", ASW" : "", o->isi ? ", ISI" : "");
-    int st = hiner_classifier_train(&p, &d, &r->clf, &r->rep);
+    status(o->quiet, 0, "training on %u pixels (%d classes, %d epochs, %d threads%s%s)", d.n,
+           r->K, o->epochs, o->threads, o->asw ? ", ASW" : "", o->isi ? ", ISI" : "");
+    int st = hiner_classifier_train_patches(&p, &d, &r->clf, &r->rep);
     if (st != HINER_OK) die("training failed: %s", hiner_status_str(st));
+    patches_free(&d);
 }
 
-/* Every pixel classified for the map; without one, only the test pixels (a pixel's class
- * depends on its patch only, so the scores are the same). Then the scores on the test
- * pixels. */
-static void predict_and_score(run *r, const options *o, const image *im)
+/* The scores on the test pixels that are valid in the image. */
+static void score(run *r)
 {
-    const size_t HW = (size_t)im->W * im->H;
     const int K = r->K;
-    r->map = malloc(HW);
-    if (!r->map) die("out of memory");
-    prog pp = {o->quiet, isatty(fileno(stderr)), -1, "classifying", now()};
-    const double t_pred0 = now();
-    int st = hiner_classifier_predict(r->clf, (uint32_t)im->W, (uint32_t)im->H, im->cube,
-                                      im->valid, o->out ? NULL : r->test, r->map, on_progress,
-                                      &pp);
-    if (st != HINER_OK) die("classification failed: %s", hiner_status_str(st));
-    r->t_pred = now() - t_pred0;
+    labelled *lab = &r->lab;
+    for (size_t k = 0; k < lab->n; k++)
+        if (lab->test[k] && !r->pred[k]) { /* NoData in the image: not scored */
+            r->dropped_test++;
+            r->ctest[lab->test[k]]--;
+            lab->test[k] = 0;
+        }
+    if (r->dropped_test)
+        fprintf(stderr, "hiner-classify: warning: %zu test pixels are NoData in the image and "
+                        "were not scored\n", r->dropped_test);
+    r->n_test -= r->dropped_test;
     r->cm = calloc((size_t)K * K, sizeof *r->cm);
     r->pc = calloc((size_t)K, sizeof *r->pc);
     if (!r->cm || !r->pc) die("out of memory");
-    st = hiner_classify_score(r->test, r->map, HW, K, r->cm, r->pc, &r->sc);
+    int st = hiner_classify_score(lab->test, r->pred, lab->n, K, r->cm, r->pc, &r->sc);
     if (st != HINER_OK) die("scoring failed: %s", hiner_status_str(st));
 }
 
-static void run_free(run *r, const options *o)
+static void run_free(run *r)
 {
     hiner_classifier_free(r->clf);
-    if (r->aug)
-        for (int k = 0; k < o->isi_copies; k++) free(r->aug[k]);
-    free(r->aug);
-    free(r->labels), free(r->train), free(r->test), free(r->map), free(r->cm), free(r->pc);
+    free(r->lab.idx), free(r->lab.cls), free(r->lab.train), free(r->lab.test);
+    free(r->pred), free(r->cm), free(r->pc);
 }
 
 int main(int argc, char **argv)
@@ -356,26 +389,28 @@ int main(int argc, char **argv)
     GDALAllRegister();
     const double t_start = now();
     image im;
-    memset(&im, 0, sizeof im);
-    if (is_hiner_file(o.image)) load_hiner(&im, &o);
-    else load_gdal(&im, &o);
+    open_image(&im, &o);
     if (o.isi && !im.is_hiner)
         die("--isi needs a .hiner IMAGE: it decodes the cube again at jittered wavelengths "
             "through the stored spectral encoder");
     run r;
     memset(&r, 0, sizeof r);
-    r.labels = load_labels(&o, &im, &r.K);
-    make_split(&r, &o, &im);
-    if (o.isi) decode_isi(&r, &o, &im);
-    train(&r, &o, &im);
-    predict_and_score(&r, &o, &im);
-    r.t_total = now() - t_start;
-    if (o.out) write_map(&o, &im, r.map, r.K);
-    print_report(&o, &im, &r);
-    if (o.json) write_json(&o, &im, &r);
-    run_free(&r, &o);
-    hiner_model_free(im.model);
-    free(im.cube), free(im.valid), free(im.wkt);
+    load_labels(&o, &im, &r.lab, &r.K);
+    make_split(&r, &o);
+    if (o.split_only) {
+        write_split(&o, &im, &r.lab);
+        status(o.quiet, 0, "split written to %s: %zu training, %zu test pixels", o.split_only,
+               r.n_train, r.n_test);
+    } else {
+        train(&r, &o, &im);
+        classify_image(&o, &im, &r);
+        score(&r);
+        r.t_total = now() - t_start;
+        print_report(&o, &im, &r);
+        if (o.json) write_json(&o, &im, &r);
+    }
+    run_free(&r);
+    close_image(&im);
     return 0;
 }
 #endif

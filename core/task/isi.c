@@ -5,6 +5,7 @@
  * as augmentation; no ground truth is involved.
  */
 #include <math.h>
+#include <stdlib.h>
 
 #include "../internal.h"
 #include "hiner_classify.h"
@@ -19,14 +20,14 @@ static int live(const hiner_model *m, int b)
     return b >= 0 && hiner_model_band_range(m, (uint32_t)b, &mn, &mx) == HINER_OK && mx > mn;
 }
 
-hiner_status hiner_model_decode_jittered(hiner_model *m, double eta, uint64_t seed, float *out)
+hiner_status hiner_model_jitter_wavelengths(const hiner_model *m, double eta, uint64_t seed,
+                                            double *out)
 {
     HN_CHECK(!m || !out || !(eta >= 0.0 && eta <= 10.0), HINER_E_INVALID_ARG);
     hiner_info in;
     HN_FORWARD(hiner_model_info(m, &in));
     HN_CHECK(!in.has_encoder, HINER_E_UNSUPPORTED);
     const uint32_t C = in.bands;
-    const size_t HW = (size_t)in.width * in.height;
     const double *wl = hiner_model_wavelengths(m);
 #define POS(b) (wl ? wl[b] : (double)(b))
     hn_rng rng;
@@ -48,9 +49,23 @@ hiner_status hiner_model_decode_jittered(hiner_model *m, double eta, uint64_t se
         const double spacing = fmin(d_below, d_above);
         double u = 2.0 * ((double)(hn_rng_next(&rng) >> 11) * (1.0 / 9007199254740992.0)) - 1.0;
         if ((u > 0 && !ok_above) || (u < 0 && !ok_below)) u = -u;
-        const double w = isfinite(spacing) ? POS(b) + u * eta * spacing : POS(b);
-        HN_FORWARD(hiner_model_decode_wavelength(m, w, out + (size_t)b * HW));
+        out[b] = isfinite(spacing) ? POS(b) + u * eta * spacing : POS(b);
     }
 #undef POS
     return HINER_OK;
+}
+
+hiner_status hiner_model_decode_jittered(hiner_model *m, double eta, uint64_t seed, float *out)
+{
+    HN_CHECK(!m || !out, HINER_E_INVALID_ARG);
+    hiner_info in;
+    HN_FORWARD(hiner_model_info(m, &in));
+    const size_t HW = (size_t)in.width * in.height;
+    double *wl = hn_malloc(in.bands ? in.bands : 1, sizeof(double));
+    HN_CHECK(!wl, HINER_E_NOMEM);
+    hiner_status st = hiner_model_jitter_wavelengths(m, eta, seed, wl);
+    for (uint32_t b = 0; st == HINER_OK && b < in.bands; b++)
+        st = hiner_model_decode_wavelength_as(m, wl[b], HINER_FLOAT32, out + (size_t)b * HW);
+    hn_free(wl);
+    return st;
 }

@@ -14,6 +14,7 @@ hiner_status hiner_classify_params_init(hiner_classify_params *p, int abi_versio
     p->abi_version = HINER_ABI_VERSION;
     p->patch = 7;
     p->band_group = 3;
+    p->band_stride = 1;
     p->dim = 64;
     p->depth = 5;
     p->heads = 4;
@@ -29,6 +30,7 @@ hiner_status hiner_classify_params_init(hiner_classify_params *p, int abi_versio
     p->lr = 5e-4f;
     p->weight_decay = 5e-3f;
     p->lr_gamma = 0.9f;
+    p->augment = 0;
     p->isi_clean = 0.5f;
     p->isi_until = 0.7f;
     p->seed = 1;
@@ -46,6 +48,8 @@ hiner_status hiner_classify_params_validate(const hiner_classify_params *p)
           p->patch);
     RANGE(p->band_group >= 1 && p->band_group <= 15 && p->band_group % 2 == 1,
           "band_group %d: odd, 1..15", p->band_group);
+    RANGE(p->band_stride >= 1 && p->band_stride <= 64, "band_stride %d not in [1, 64]",
+          p->band_stride);
     RANGE(p->dim >= 1 && p->dim <= 1024, "dim %d not in [1, 1024]", p->dim);
     RANGE(p->heads >= 1 && p->heads <= 64 && p->dim % p->heads == 0,
           "heads %d must divide dim %d (1..64)", p->heads, p->dim);
@@ -69,6 +73,7 @@ hiner_status hiner_classify_params_validate(const hiner_classify_params *p)
           (double)p->weight_decay);
     RANGE(p->lr_gamma > 0.0f && p->lr_gamma <= 1.0f, "lr_gamma %g not in (0, 1]",
           (double)p->lr_gamma);
+    RANGE(p->augment == 0 || p->augment == 1, "augment %d: 0 or 1", p->augment);
     RANGE(p->isi_clean >= 0.0f && p->isi_clean <= 1.0f, "isi_clean %g not in [0, 1]",
           (double)p->isi_clean);
     RANGE(p->isi_until >= 0.0f && p->isi_until <= 1.0f, "isi_until %g not in [0, 1]",

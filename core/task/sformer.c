@@ -3,7 +3,7 @@
  * optional ASW module in front: the parameter slab and its pointer table, PyTorch's
  * initialisation, the activations of one worker, and the forward and backward passes
  * over a sub-batch. Every layer is a kernel of core/nn/ or core/task/; this file only
- * wires them (shapes: B samples, N = C + 1 tokens of width D, R = B * N rows).
+ * wires them (shapes: B samples, N = T + 1 tokens of width D, R = B * N rows).
  */
 #include <math.h>
 #include <string.h>
@@ -22,7 +22,7 @@ static size_t layout(hn_sf_params *t, float *base, const hn_sf_cfg *c, size_t *n
         t->field = base ? base + off : NULL;                                                 \
         off += (n);                                                                          \
     } while (0)
-    const size_t C = c->C, D = c->D, N = C + 1, PP = c->P * c->P;
+    const size_t C = c->C, D = c->D, N = c->T + 1, PP = c->P * c->P;
     if (c->asw) {
         TAKE(as1_w, c->AH);
         TAKE(as1_b, c->AH);
@@ -84,7 +84,7 @@ static void fill(float *p, size_t n, float v)
 
 void hn_sf_init(const hn_sf_params *t, const hn_sf_cfg *c, hn_rng *rng)
 {
-    const size_t C = c->C, D = c->D, N = C + 1, PP = c->P * c->P, GP = c->G * PP;
+    const size_t C = c->C, D = c->D, N = c->T + 1, PP = c->P * c->P, GP = c->G * PP;
     if (c->asw) {
         /* ASW draws from its own stream, derived from rng without advancing it: the
          * classifier starts from the same weights (and training shuffles alike) with or
@@ -141,7 +141,8 @@ typedef struct {
 /* The forward pass's tensors for B samples, in slab order, into s; returns their number. */
 static size_t forward_slots(slot *s, hn_sf_acts *a, const hn_sf_cfg *c, size_t B)
 {
-    const size_t C = c->C, D = c->D, N = C + 1, PP = c->P * c->P, GP = c->G * PP, K = c->K;
+    const size_t C = c->C, T = c->T, D = c->D, N = T + 1, PP = c->P * c->P, GP = c->G * PP;
+    const size_t K = c->K;
     const size_t R = B * N, RP = B * PP;
     size_t ns = 0;
     SLOT(a->inp, RP * C);
@@ -154,8 +155,8 @@ static size_t forward_slots(slot *s, hn_sf_acts *a, const hn_sf_cfg *c, size_t B
         SLOT(a->ag, RP * c->AM);
         SLOT(a->ay, RP * C);
     }
-    SLOT(a->X, B * C * GP);
-    SLOT(a->E, B * C * D);
+    SLOT(a->X, B * T * GP);
+    SLOT(a->E, B * T * D);
     for (size_t l = 0; l <= c->depth; l++) SLOT(a->lin[l], R * D);
     for (size_t l = 0; l < c->depth; l++) {
         if (c->caf && l >= 2) SLOT(a->xl[l], R * D);
@@ -184,7 +185,8 @@ static size_t forward_slots(slot *s, hn_sf_acts *a, const hn_sf_cfg *c, size_t B
 /* The backward pass's scratch for B samples, in slab order, into s; returns their number. */
 static size_t backward_slots(slot *s, hn_sf_acts *a, const hn_sf_cfg *c, size_t B)
 {
-    const size_t C = c->C, D = c->D, N = C + 1, PP = c->P * c->P, GP = c->G * PP, K = c->K;
+    const size_t C = c->C, T = c->T, D = c->D, N = T + 1, PP = c->P * c->P, GP = c->G * PP;
+    const size_t K = c->K;
     const size_t R = B * N, RP = B * PP;
     size_t ns = 0;
     for (size_t l = 0; l <= c->depth; l++) SLOT(a->dlin[l], R * D);
@@ -198,10 +200,10 @@ static size_t backward_slots(slot *s, hn_sf_acts *a, const hn_sf_cfg *c, size_t 
     SLOT(a->dzc, B * D);
     SLOT(a->dlnf, B * D);
     SLOT(a->dlogits, B * K);
-    SLOT(a->dE, B * C * D);
+    SLOT(a->dE, B * T * D);
     SLOT(a->dtmp, R * D);
     if (c->asw) {
-        SLOT(a->dX, B * C * GP);
+        SLOT(a->dX, B * T * GP);
         SLOT(a->dy, RP * C);
         SLOT(a->dah, RP * c->AM);
         SLOT(a->dscale, C);
@@ -229,7 +231,7 @@ hiner_status hn_sf_acts_init(hn_sf_acts *a, const hn_sf_cfg *c, size_t Bmax, int
     memset(a, 0, sizeof *a);
     a->Bmax = Bmax;
     a->train = train;
-    const size_t B = Bmax, R = B * (c->C + 1), RP = B * c->P * c->P, D = c->D;
+    const size_t B = Bmax, R = B * (c->T + 1), RP = B * c->P * c->P, D = c->D;
     HN_CHECK(c->depth == 0 || c->depth > HN_SF_MAX_DEPTH, HINER_E_INVALID_ARG);
     slot s[64 + 16 * HN_SF_MAX_DEPTH];
     size_t ns = forward_slots(s, a, c, B);
@@ -273,7 +275,7 @@ void hn_sf_acts_free(hn_sf_acts *a)
 double hn_sf_forward(const hn_sf_cfg *c, const hn_sf_params *w, hn_sf_acts *a, size_t B,
                      hn_rng *rng)
 {
-    const size_t C = c->C, D = c->D, N = C + 1, PP = c->P * c->P, R = B * N;
+    const size_t C = c->C, T = c->T, D = c->D, N = T + 1, PP = c->P * c->P, R = B * N;
     const size_t HS = D / c->NH;
     const float p = c->drop;
     const int drop = rng && p > 0.0f && a->bytes;
@@ -303,13 +305,13 @@ double hn_sf_forward(const hn_sf_cfg *c, const hn_sf_params *w, hn_sf_acts *a, s
         }
         y = a->ay;
     }
-    /* tokens: [class token, one per band] + positions */
-    gse_forward(a->E, a->X, y, w->gse_w, w->gse_b, B, PP, C, c->G, D);
+    /* tokens: [class token, one per band (every S-th band)] + positions */
+    gse_forward(a->E, a->X, y, w->gse_w, w->gse_b, B, PP, C, c->G, c->S, T, D);
     for (size_t b = 0; b < B; b++) {
         float *t = a->lin[0] + b * N * D;
         for (size_t d = 0; d < D; d++) t[d] = w->cls[d] + w->pos[d];
-        const float *e = a->E + b * C * D;
-        for (size_t i = 0; i < C * D; i++) t[D + i] = e[i] + w->pos[D + i];
+        const float *e = a->E + b * T * D;
+        for (size_t i = 0; i < T * D; i++) t[D + i] = e[i] + w->pos[D + i];
     }
     if (drop) dropout_forward(a->lin[0], a->m_emb, a->lin[0], R * D, p, rng);
     for (size_t l = 0; l < c->depth; l++) {
@@ -350,7 +352,7 @@ double hn_sf_forward(const hn_sf_cfg *c, const hn_sf_params *w, hn_sf_acts *a, s
 static void head_backward(const hn_sf_cfg *c, const hn_sf_params *w, const hn_sf_params *g,
                           hn_sf_acts *a, size_t B, float ce_scale)
 {
-    const size_t D = c->D, N = c->C + 1, K = c->K;
+    const size_t D = c->D, N = c->T + 1, K = c->K;
     memset(a->dlogits, 0, B * K * sizeof(float));
     crossentropy_backward(a->dlogits, a->probs, a->target, B, K, ce_scale);
     memset(a->dlnf, 0, B * D * sizeof(float));
@@ -368,7 +370,7 @@ static void head_backward(const hn_sf_cfg *c, const hn_sf_params *w, const hn_sf
 static void layer_backward(const hn_sf_cfg *c, const hn_sf_params *w, const hn_sf_params *g,
                            hn_sf_acts *a, size_t B, size_t l)
 {
-    const size_t D = c->D, N = c->C + 1, R = B * N, HS = D / c->NH, M = c->MLP;
+    const size_t D = c->D, N = c->T + 1, R = B * N, HS = D / c->NH, M = c->MLP;
     const float p = c->drop;
     const int drop = a->dropped;
     const hn_sf_layer *L = &w->L[l], *G = &g->L[l];
@@ -443,7 +445,7 @@ static void asw_part_backward(const hn_sf_cfg *c, const hn_sf_params *w, const h
 void hn_sf_backward(const hn_sf_cfg *c, const hn_sf_params *w, const hn_sf_params *g,
                     hn_sf_acts *a, size_t B, float ce_scale, float rec_scale)
 {
-    const size_t C = c->C, D = c->D, N = C + 1, PP = c->P * c->P, R = B * N;
+    const size_t C = c->C, T = c->T, D = c->D, N = T + 1, PP = c->P * c->P, R = B * N;
     const float p = c->drop;
     for (size_t l = 0; l <= c->depth; l++) memset(a->dlin[l], 0, R * D * sizeof(float));
     head_backward(c, w, g, a, B, ce_scale);
@@ -456,13 +458,15 @@ void hn_sf_backward(const hn_sf_cfg *c, const hn_sf_params *w, const hn_sf_param
         const float *d = a->dlin[0] + b * N * D;
         for (size_t i = 0; i < D; i++) g->cls[i] += d[i];
         for (size_t i = 0; i < N * D; i++) g->pos[i] += d[i];
-        memcpy(a->dE + b * C * D, d + D, C * D * sizeof(float));
+        memcpy(a->dE + b * T * D, d + D, T * D * sizeof(float));
     }
     if (!c->asw) {
-        gse_backward(NULL, g->gse_w, g->gse_b, a->dE, a->X, w->gse_w, B, PP, C, c->G, D, NULL);
+        gse_backward(NULL, g->gse_w, g->gse_b, a->dE, a->X, w->gse_w, B, PP, C, c->G, c->S, T, D,
+                     NULL);
         return;
     }
     memset(a->dy, 0, B * PP * C * sizeof(float));
-    gse_backward(a->dy, g->gse_w, g->gse_b, a->dE, a->X, w->gse_w, B, PP, C, c->G, D, a->dX);
+    gse_backward(a->dy, g->gse_w, g->gse_b, a->dE, a->X, w->gse_w, B, PP, C, c->G, c->S, T, D,
+                 a->dX);
     asw_part_backward(c, w, g, a, B, rec_scale);
 }

@@ -11,16 +11,18 @@
 #include "hiner_classify.h"
 
 /* ---- group-wise spectral embedding (gse.c) ----
- * inp is (B,P,C): P pixels of a patch, C bands per pixel. Band c's token is the G*P
- * values of bands c-G/2 .. c+G/2 (zeros beyond the ends), band-major:
- * X[b,c,g*P+p] = inp[b,p,c+g-G/2]; out (B,C,D) = X weight^T + bias, weight (D,G*P).
- * X (B*C*G*P floats) is saved for the backward pass. */
+ * inp is (B,P,C): P pixels of a patch, C bands per pixel. Token t (T = ceil(C/S) of them)
+ * is the G*P values of bands c-G/2 .. c+G/2 around c = t*S + S/2 (zeros beyond the ends),
+ * band-major: X[b,t,g*P+p] = inp[b,p,c+g-G/2]; out (B,T,D) = X weight^T + bias, weight
+ * (D,G*P). S = 1 is SpectralFormer's one token per band. X (B*T*G*P floats) is saved for
+ * the backward pass. */
 HN_HIDDEN void gse_forward(float *out, float *X, const float *inp, const float *weight,
-                           const float *bias, size_t B, size_t P, size_t C, size_t G, size_t D);
-/* dinp may be NULL; else wksp holds B*C*G*P floats. */
+                           const float *bias, size_t B, size_t P, size_t C, size_t G, size_t S,
+                           size_t T, size_t D);
+/* dinp may be NULL; else wksp holds B*T*G*P floats. */
 HN_HIDDEN void gse_backward(float *dinp, float *dweight, float *dbias, const float *dout,
                             const float *X, const float *weight, size_t B, size_t P, size_t C,
-                            size_t G, size_t D, float *wksp);
+                            size_t G, size_t S, size_t T, size_t D, float *wksp);
 
 /* ---- cross-layer adaptive fusion (caf.c): SpectralFormer's skipcat ----
  * nn.Conv2d(N, N, [1,2]) over the tokens as channels, on cat([x, skip], dim=3):
@@ -60,6 +62,8 @@ typedef struct hn_sf_cfg {
     size_t K;          /* classes */
     size_t P;          /* patch side (P*P pixels) */
     size_t G;          /* band group */
+    size_t S;          /* band stride: a token every S bands */
+    size_t T;          /* spectral tokens, ceil(C / S); N = T + 1 with the class token */
     size_t D, depth, NH, MLP;
     float drop;        /* dropout rate while training (SpectralFormer's dropout and
                           emb_dropout sites), 0 = none */
@@ -103,7 +107,7 @@ typedef struct hn_sf_acts {
     float *ascale, *azpre, *az; /* (C), (AH), (AH) */
     float *axs, *ah, *ag, *ay;  /* (B*PP,C), (B*PP,AM), (B*PP,AM), (B*PP,C) */
     /* embedding and tokens */
-    float *X, *E;     /* (B*C,G*PP), (B*C,D) */
+    float *X, *E;     /* (B*T,G*PP), (B*T,D) */
     float *lin[HN_SF_MAX_DEPTH + 1]; /* (B,N,D) input of each layer before CAF; [depth] =
                                         the encoder's output */
     float *xl[HN_SF_MAX_DEPTH];      /* (B,N,D) input after CAF (== lin[l] without) */
@@ -116,7 +120,7 @@ typedef struct hn_sf_acts {
     /* backward scratch */
     float *dlin[HN_SF_MAX_DEPTH + 1];
     float *dx, *dxm, *dln, *dqkv, *dao, *dfh, *dfg, *datt; /* datt (N*N) */
-    float *dzc, *dlnf, *dlogits, *dE, *dX, *dy, *dah, *dscale; /* dX (B*C,G*PP) */
+    float *dzc, *dlnf, *dlogits, *dE, *dX, *dy, *dah, *dscale; /* dX (B*T,G*PP) */
     float *dtmp;      /* (B,N,D) */
     /* dropout keep-masks: tokens after the positions, and per layer the attention output,
      * the MLP's hidden layer and its output */

@@ -16,6 +16,7 @@ int main(int argc, char **argv)
     if (argc != 2) return 2;
     hn_sf_cfg c = {0};
     c.C = 9, c.K = 4, c.P = 3, c.G = 3, c.D = 16, c.depth = 5, c.NH = 4, c.MLP = 8;
+    c.S = 1, c.T = 9;
     c.caf = 1, c.asw = 1, c.AH = 6, c.AM = 3;
     const size_t B = 4, PP = c.P * c.P;
     size_t n = hn_sf_count(&c, NULL);

@@ -3,7 +3,10 @@
 by the test: a GeoTIFF cube (UTM, NoData holes, band wavelengths) and a label raster.
 Checks the class map (size, georeference, colour table, NoData pixels at 0), the JSON
 metrics (they parse, accuracy well above chance), the .hiner path with ASW and ISI when
-the HINER driver is available, and clear failures for mismatched or bad input.
+the HINER driver is available, a tiled .hiner file read in windows that cross its tile
+edges (the same class map and scores as one window over the whole scene, with ISI's
+jittered windows too), the split written for other classifiers, and clear failures for
+mismatched or bad input.
 Exit status 77 (skipped) without osgeo.gdal / numpy or without the tool.
 
 usage: test_classify.py PATH/TO/hiner-classify
@@ -122,6 +125,49 @@ def check_outputs(d, tag, labels, nodata, min_oa):
     return j
 
 
+def tiled(tool, d, img, lab, common):
+    """A 2 x 2 grid of 16 x 16 tiles: one window over the scene (the default here: it fits
+    in --memory), windows of one tile (rows carried down from one to the next) and windows
+    of 7 x 9 pixels that cross every tile edge give the same map."""
+    hp = os.path.join(d, "tiled.hiner")
+    gdal.Translate(hp, img, format="HINER",
+                   creationOptions=["BPPPB=6", "EPOCHS=60", "BLOCKXSIZE=16", "BLOCKYSIZE=16"])
+    maps, scores = {}, {}
+    for tag, extra in (("whole", []), ("tiles", ["--block", "16x16"]),
+                       ("small", ["--block", "7x9"])):
+        for isi in (0, 1):
+            name = f"{tag}{'_isi' if isi else ''}"
+            args = [*common, "--out", os.path.join(d, f"map_{name}.tif"),
+                    "--json", os.path.join(d, f"m_{name}.json"), *extra]
+            if isi:
+                args += ["--isi", "--isi-copies", "2"]
+            rc, out, err = run(tool, hp, lab, *args)
+            check(rc == 0, f"tiled {name}: exit status 0 ({err.strip()[-300:]})")
+            if rc != 0:
+                return
+            maps[name] = gdal.Open(os.path.join(d, f"map_{name}.tif")).ReadAsArray()
+            with open(os.path.join(d, f"m_{name}.json")) as f:
+                scores[name] = json.load(f)
+    check(scores["whole"]["windows"] == 1 and scores["tiles"]["windows"] == 4
+          and scores["small"]["windows"] == 15,
+          f"tiled: windows {scores['whole']['windows']}, {scores['tiles']['windows']}, "
+          f"{scores['small']['windows']} (1 over the scene, 2 x 2 tiles, 5 x 3 of 7 x 9)")
+    for isi in ("", "_isi"):
+        same = all((maps[f"{t}{isi}"] == maps[f"whole{isi}"]).all() for t in ("tiles", "small"))
+        check(same and all(scores[f"{t}{isi}"]["oa"] == scores[f"whole{isi}"]["oa"]
+                           for t in ("tiles", "small")),
+              f"tiled{isi}: windows across tile edges give the map and OA of one window "
+              f"(OA {scores['whole' + isi]['oa']:.3f})")
+        check(scores[f"whole{isi}"]["oa"] > 0.7, f"tiled{isi}: OA above 0.7 (chance: 0.33)")
+    # without a map only the windows with test pixels are read (rows not carried then)
+    rc, out, err = run(tool, hp, lab, *common, "--block", "7x9", "--json",
+                       os.path.join(d, "m_nomap.json"))
+    with open(os.path.join(d, "m_nomap.json")) as f:
+        j = json.load(f)
+    check(rc == 0 and j["oa"] == scores["whole"]["oa"] and j["confusion"] ==
+          scores["whole"]["confusion"], "tiled, no map: the test pixels' scores are the same")
+
+
 def main():
     if len(sys.argv) != 2 or not os.access(sys.argv[1], os.X_OK):
         print("SKIP: no hiner-classify tool given")
@@ -153,8 +199,20 @@ def main():
                 check(j["source"] == "hiner" and j["asw"] and j["isi"] and j["isi_copies"] == 2
                       and j["bpppb"] > 0 and j["compression_ratio"] > 1
                       and j["asw_params"] > 0, "hiner: JSON has the rate, ASW and ISI")
+            tiled(tool, d, img, lab, common)
         else:
             print("skip .hiner case: HINER driver not found (GDAL_DRIVER_PATH)")
+        # the split, for other classifiers
+        sp = os.path.join(d, "split.tif")
+        rc, _, err = run(tool, img, lab, "--train-per-class", "10", "--seed", "3", "--quiet",
+                         "--split-only", sp)
+        check(rc == 0, f"split: exit status 0 ({err.strip()[-300:]})")
+        if rc == 0:
+            a = gdal.Open(sp).ReadAsArray()
+            check(a.shape == (2, H, W) and all(int((a[0] == k).sum()) == 10 for k in (1, 2, 3))
+                  and not bool(((a[0] > 0) & (a[1] > 0)).any())
+                  and bool((np.maximum(a[0], a[1]) == labels).all()),
+                  "split: 10 training pixels per class, the rest test, disjoint, covering")
         # 3. clear failures
         small = os.path.join(d, "small.tif")
         write_labels(small, labels[:20, :])

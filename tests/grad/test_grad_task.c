@@ -296,47 +296,50 @@ static void test_caf(void)
 /* ---- group-wise spectral embedding ---- */
 typedef struct {
     float *x, *X, *w, *b, *y, *r;
-    size_t B, P, C, G, D;
+    size_t B, P, C, G, S, T, D;
 } gse_ctx;
 
 static double gse_f(void *vc)
 {
     gse_ctx *c = vc;
-    gse_forward(c->y, c->X, c->x, c->w, c->b, c->B, c->P, c->C, c->G, c->D);
-    return dotd(c->y, c->r, c->B * c->C * c->D);
+    gse_forward(c->y, c->X, c->x, c->w, c->b, c->B, c->P, c->C, c->G, c->S, c->T, c->D);
+    return dotd(c->y, c->r, c->B * c->T * c->D);
 }
 
-static void test_gse(void)
+/* Token t = Linear(the patches of bands t*S + S/2 - G/2 .. + G/2), zeros beyond the ends:
+ * S = 1 is a token per band; S = 3 with G = 5 a token every third band (8 bands, 3 tokens,
+ * the last group cut by the end). */
+static void test_gse(size_t S, size_t G, size_t C)
 {
     gse_ctx c = {0};
-    c.B = 2, c.P = 9, c.C = 6, c.G = 3, c.D = 5;
-    const size_t GP = c.G * c.P, ni = c.B * c.P * c.C, no = c.B * c.C * c.D;
-    c.x = rnd(ni, 1), c.X = zeros(c.B * c.C * GP), c.w = rnd(c.D * GP, 0.5f), c.b = rnd(c.D, 0.5f);
+    c.B = 2, c.P = 9, c.C = C, c.G = G, c.S = S, c.T = (C + S - 1) / S, c.D = 5;
+    printf("gse, stride %zu, group %zu, %zu bands:\n", S, G, C);
+    const size_t GP = c.G * c.P, ni = c.B * c.P * c.C, no = c.B * c.T * c.D;
+    c.x = rnd(ni, 1), c.X = zeros(c.B * c.T * GP), c.w = rnd(c.D * GP, 0.5f), c.b = rnd(c.D, 0.5f);
     c.y = zeros(no), c.r = rnd(no, 1);
     gse_f(&c);
-    /* token c = Linear([band c-1 patch, band c patch, band c+1 patch]), zeros beyond ends */
     float *ref = zeros(no);
     for (size_t b = 0; b < c.B; b++)
-        for (size_t t = 0; t < c.C; t++)
+        for (size_t t = 0; t < c.T; t++)
             for (size_t o = 0; o < c.D; o++) {
                 double a = c.b[o];
                 for (size_t g = 0; g < c.G; g++) {
-                    long band = (long)t + (long)g - 1;
+                    long band = (long)(t * S + S / 2) + (long)g - (long)(G / 2);
                     if (band < 0 || band >= (long)c.C) continue;
                     for (size_t p = 0; p < c.P; p++)
                         a += (double)c.w[o * GP + g * c.P + p] * c.x[(b * c.P + p) * c.C + band];
                 }
-                ref[(b * c.C + t) * c.D + o] = (float)a;
+                ref[(b * c.T + t) * c.D + o] = (float)a;
             }
     check_close("gse fwd", c.y, ref, no, 1e-5, 1e-5);
-    float *gx = zeros(ni), *gw = zeros(c.D * GP), *gb = zeros(c.D), *wk = zeros(c.B * c.C * GP);
-    gse_backward(gx, gw, gb, c.r, c.X, c.w, c.B, c.P, c.C, c.G, c.D, wk);
+    float *gx = zeros(ni), *gw = zeros(c.D * GP), *gb = zeros(c.D), *wk = zeros(c.B * c.T * GP);
+    gse_backward(gx, gw, gb, c.r, c.X, c.w, c.B, c.P, c.C, c.G, c.S, c.T, c.D, wk);
     fd_check("gse fd dinp", gse_f, &c, c.x, gx, ni, 1e-2f, 2e-3, 2e-3, 200);
     fd_check("gse fd dweight", gse_f, &c, c.w, gw, c.D * GP, 1e-2f, 2e-3, 2e-3, 200);
     fd_check("gse fd dbias", gse_f, &c, c.b, gb, c.D, 1e-2f, 2e-3, 2e-3, 200);
     /* without the input gradient (no ASW in front) the weight gradients are the same */
     float *gw2 = zeros(c.D * GP), *gb2 = zeros(c.D);
-    gse_backward(NULL, gw2, gb2, c.r, c.X, c.w, c.B, c.P, c.C, c.G, c.D, NULL);
+    gse_backward(NULL, gw2, gb2, c.r, c.X, c.w, c.B, c.P, c.C, c.G, c.S, c.T, c.D, NULL);
     check_close("gse dweight without dinp", gw2, gw, c.D * GP, 0, 0);
     float *all[] = {c.x, c.X, c.w, c.b, c.y, c.r, ref, gx, gw, gb, wk, gw2, gb2};
     for (size_t i = 0; i < sizeof all / sizeof *all; i++) hn_free(all[i]);
@@ -435,14 +438,16 @@ static double net_f(void *vc)
     return c->ce_scale * ce + c->rec_scale * rec;
 }
 
-static void test_network(float drop)
+static void test_network(float drop, size_t stride)
 {
     net_ctx c = {0};
     hn_sf_cfg *k = &c.cfg;
     k->C = 7, k->K = 3, k->P = 3, k->G = 3, k->D = 8, k->depth = 4, k->NH = 2, k->MLP = 4;
+    k->S = stride, k->T = (k->C + stride - 1) / stride;
     k->caf = 1, k->asw = 1, k->AH = 4, k->AM = 3, k->drop = drop;
     hn_rng_seed(&c.drop_rng, 99);
-    printf("network, dropout %.1f:\n", (double)drop);
+    printf("network, dropout %.1f, band stride %zu:\n", (double)drop, stride);
+    const size_t N = k->T + 1;
     c.B = 3;
     size_t n_asw, n = hn_sf_count(k, &n_asw);
     c.params = zeros(n), c.grads = zeros(n);
@@ -453,7 +458,7 @@ static void test_network(float drop)
      * the positions at a smaller scale so the class token's softmax is not saturated */
     for (size_t i = 0; i < k->C * k->AH; i++) c.w.as2_w[i] = 0.3f * (2 * hn_rng_uniform(&rng) - 1);
     for (size_t i = 0; i < k->C * k->AM; i++) c.w.am2_w[i] = 0.3f * (2 * hn_rng_uniform(&rng) - 1);
-    for (size_t i = 0; i < (k->C + 1) * k->D; i++) c.w.pos[i] *= 0.3f;
+    for (size_t i = 0; i < N * k->D; i++) c.w.pos[i] *= 0.3f;
     CHECK(hn_sf_acts_init(&c.a, k, c.B, 1) == HINER_OK);
     const size_t PP = k->P * k->P;
     for (size_t i = 0; i < c.B * PP * k->C; i++) c.a.inp[i] = hn_rng_uniform(&rng);
@@ -477,13 +482,13 @@ static void test_network(float drop)
         {"net fd asw mlp m2", c.w.am2_w, c.g.am2_w, k->C * k->AM},
         {"net fd gse weight", c.w.gse_w, c.g.gse_w, k->D * k->G * PP},
         {"net fd class token", c.w.cls, c.g.cls, k->D},
-        {"net fd positions", c.w.pos, c.g.pos, (k->C + 1) * k->D},
+        {"net fd positions", c.w.pos, c.g.pos, N * k->D},
         {"net fd L0 ln1", c.w.L[0].ln1_w, c.g.L[0].ln1_w, k->D},
         {"net fd L0 qkv", c.w.L[0].qkv_w, c.g.L[0].qkv_w, 3 * k->D * k->D},
         {"net fd L1 proj", c.w.L[1].proj_w, c.g.L[1].proj_w, k->D * k->D},
         {"net fd L1 fc1", c.w.L[1].fc1_w, c.g.L[1].fc1_w, k->MLP * k->D},
-        {"net fd L2 caf weight", c.w.L[2].caf_w, c.g.L[2].caf_w, 2 * (k->C + 1) * (k->C + 1)},
-        {"net fd L3 caf weight", c.w.L[3].caf_w, c.g.L[3].caf_w, 2 * (k->C + 1) * (k->C + 1)},
+        {"net fd L2 caf weight", c.w.L[2].caf_w, c.g.L[2].caf_w, 2 * N * N},
+        {"net fd L3 caf weight", c.w.L[3].caf_w, c.g.L[3].caf_w, 2 * N * N},
         {"net fd L3 fc2", c.w.L[3].fc2_w, c.g.L[3].fc2_w, k->D * k->MLP},
         {"net fd L3 ln2 bias", c.w.L[3].ln2_b, c.g.L[3].ln2_b, k->D},
         {"net fd final ln", c.w.lnf_w, c.g.lnf_w, k->D},
@@ -495,7 +500,7 @@ static void test_network(float drop)
      * LayerNorm removes (and the residual path reaches only LayerNorms): its gradient is
      * zero up to rounding, in the reference model too (checked in the CAF test alone) */
     double gb = 0;
-    for (size_t i = 0; i <= k->C; i++) gb = fmax(gb, fabs(c.g.L[3].caf_b[i]));
+    for (size_t i = 0; i < N; i++) gb = fmax(gb, fabs(c.g.L[3].caf_b[i]));
     CHECK_MSG(gb < 1e-5, "CAF bias gradient %g, expected 0 (LayerNorm invariance)", gb);
     hn_sf_acts_free(&c.a);
     hn_free(c.params), hn_free(c.grads);
@@ -510,9 +515,11 @@ int main(void)
     test_crossentropy();
     test_dropout();
     test_caf();
-    test_gse();
+    test_gse(1, 3, 6);
+    test_gse(3, 5, 8);
     test_asw();
-    test_network(0.0f);
-    test_network(0.2f); /* dropout at the embedding, attention output, MLP hidden and output */
+    test_network(0.0f, 1);
+    test_network(0.2f, 1); /* dropout at the embedding, attention output, MLP hidden and output */
+    test_network(0.0f, 2); /* a token every second band: 4 tokens of 7 bands */
     return check_exit();
 }

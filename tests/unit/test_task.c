@@ -1,9 +1,12 @@
 /*
  * test_task.c - classification through the public API: the scores (OA, AA,
  * kappa, confusion) against hand-computed values, the seeded train / test split, a small
- * SpectralFormer (CAF, with and without ASW and augmented cubes) learning an easy
- * synthetic scene, bit-identical results for a seed and thread count, invalid pixels
- * left unclassified, bad input refused, and ISI's jittered decoding of a trained model.
+ * SpectralFormer (CAF, with and without ASW and augmented cubes, a token every second
+ * band, random symmetries of the patches) learning an easy synthetic scene, bit-identical
+ * results for a seed and thread count, training from patches cut by the caller equal to
+ * training from the cube, invalid pixels left unclassified, bad input refused, and ISI's
+ * jittered decoding of a trained model (whole cubes and band by band at the wavelengths
+ * it reports).
  */
 #include <math.h>
 #include <string.h>
@@ -200,6 +203,112 @@ static void test_train(const float *cube, const uint8_t *valid, const uint8_t *c
     CHECK(hiner_classify_params_init(&p, HINER_ABI_VERSION + 1) == HINER_E_ABI);
 }
 
+/* Patches cut from the cube (mirrored at the edges, pixel-major) with the cube's band
+ * ranges train the same classifier as the cube: the same maps, bit for bit, with and
+ * without ISI's cubes; with the settings that change the network or its training (a
+ * token every second band, random symmetries) the scene is learnt too. */
+static int reflect_i(int i, int n)
+{
+    while (i < 0 || i >= n) i = i < 0 ? -i - 1 : 2 * n - i - 1;
+    return i;
+}
+
+static void cut_patches(float *vals, uint8_t *pv, const float *cube, const uint8_t *valid,
+                        const uint8_t *tr, int P)
+{
+    size_t s = 0;
+    const int r = P / 2;
+    for (int i = 0; i < W * H; i++) {
+        if (!tr[i]) continue;
+        int q = 0;
+        for (int dy = -r; dy <= r; dy++)
+            for (int dx = -r; dx <= r; dx++, q++) {
+                const int j = reflect_i(i / W + dy, H) * W + reflect_i(i % W + dx, W);
+                for (int b = 0; b < C; b++)
+                    vals[(s * P * P + q) * C + b] = cube[(size_t)b * W * H + j];
+                pv[s * P * P + q] = valid[j];
+            }
+        s++;
+    }
+}
+
+static void test_patches(const float *cube, const uint8_t *valid, const uint8_t *cls)
+{
+    const size_t n = (size_t)W * H;
+    uint8_t lab[W * H], tr[W * H], te[W * H], map1[W * H], map2[W * H];
+    memcpy(lab, cls, n);
+    for (size_t i = 0; i < n; i++)
+        if (!valid[i]) lab[i] = 0;
+    CHECK(hiner_classify_split(lab, n, K, 8, 0, 2, tr, te, NULL, NULL) == HINER_OK);
+    hiner_classify_params p = small_params();
+    const int P = p.patch, NT = 3 * 8;
+    float lo[C], hi[C];
+    for (int b = 0; b < C; b++) {
+        lo[b] = INFINITY, hi[b] = -INFINITY;
+        for (size_t i = 0; i < n; i++)
+            if (valid[i]) {
+                lo[b] = fminf(lo[b], cube[b * n + i]);
+                hi[b] = fmaxf(hi[b], cube[b * n + i]);
+            }
+    }
+    float *aug = malloc(n * C * sizeof(float));
+    float *vals = malloc((size_t)NT * P * P * C * sizeof(float));
+    float *avals = malloc((size_t)NT * P * P * C * sizeof(float));
+    uint8_t pv[NT * 3 * 3], plab[NT];
+    for (size_t i = 0; i < n * C; i++) aug[i] = cube[i] * 1.02f;
+    cut_patches(vals, pv, cube, valid, tr, P);
+    cut_patches(avals, pv, aug, valid, tr, P);
+    for (size_t i = 0, s = 0; i < n; i++)
+        if (tr[i]) plab[s++] = tr[i];
+    const float *augs[1] = {aug}, *apatch[1] = {avals};
+    for (int isi = 0; isi < 2; isi++) {
+        hiner_classify_data d = {W, H, C, cube, valid, tr, K, (uint32_t)isi, augs};
+        hiner_classify_patches pd = {NT, C, (uint32_t)P, vals, pv, plab, K, lo, hi,
+                                     (uint32_t)isi, apatch};
+        hiner_classifier *c1 = NULL, *c2 = NULL;
+        hiner_classify_report r1, r2;
+        CHECK(hiner_classifier_train(&p, &d, &c1, &r1) == HINER_OK);
+        CHECK(hiner_classifier_train_patches(&p, &pd, &c2, &r2) == HINER_OK);
+        if (!c1 || !c2) return;
+        test_accuracy(c1, cube, valid, te, map1);
+        test_accuracy(c2, cube, valid, te, map2);
+        CHECK_MSG(r1.final_loss == r2.final_loss && memcmp(map1, map2, n) == 0,
+                  "patches%s: loss %.9g vs the cube's %.9g", isi ? " with ISI" : "",
+                  r2.final_loss, r1.final_loss);
+        hiner_classifier_free(c1);
+        hiner_classifier_free(c2);
+    }
+    printf("%-28s ok\n", "patches train as the cube");
+    for (int variant = 0; variant < 2; variant++) {
+        hiner_classify_params q = small_params();
+        if (variant == 0) q.band_stride = 2, q.band_group = 3; /* 5 tokens of 10 bands */
+        else q.augment = 1;
+        hiner_classify_patches pd = {NT, C, (uint32_t)P, vals, pv, plab, K, lo, hi, 0, NULL};
+        hiner_classifier *c = NULL;
+        hiner_classify_report r;
+        CHECK(hiner_classifier_train_patches(&q, &pd, &c, &r) == HINER_OK);
+        if (!c) return;
+        double oa = test_accuracy(c, cube, valid, te, map1);
+        printf("%s: %llu parameters, test OA %.4f\n", variant ? "augment" : "band stride 2",
+               (unsigned long long)r.classifier_params, oa);
+        CHECK_MSG(oa > 0.9, "%s: test OA %.3f on an easy scene", variant ? "augment" : "stride",
+                  oa);
+        hiner_classifier_free(c);
+    }
+    /* refused: a NoData centre, a band range upside down, another patch size */
+    hiner_classify_patches pd = {NT, C, (uint32_t)P, vals, pv, plab, K, lo, hi, 0, NULL};
+    hiner_classifier *c = NULL;
+    pv[4] = 0;
+    CHECK(hiner_classifier_train_patches(&p, &pd, &c, NULL) == HINER_E_INVALID_ARG && !c);
+    pv[4] = 1;
+    lo[3] = hi[3] + 1;
+    CHECK(hiner_classifier_train_patches(&p, &pd, &c, NULL) == HINER_E_INVALID_ARG && !c);
+    lo[3] = hi[3] - 1;
+    pd.patch = 5;
+    CHECK(hiner_classifier_train_patches(&p, &pd, &c, NULL) == HINER_E_INVALID_ARG && !c);
+    free(aug), free(vals), free(avals);
+}
+
 /* ISI: decoding at jittered wavelengths through a trained model's spectral encoder */
 static void test_isi(void)
 {
@@ -250,6 +359,14 @@ static void test_isi(void)
     CHECK(hiner_model_decode_jittered(m, 0.1, 1, j2) == HINER_OK);
     CHECK(memcmp(j1, j2, n * sizeof(float)) == 0);
     CHECK(hiner_model_decode_jittered(m, -1.0, 1, j2) == HINER_E_INVALID_ARG);
+    /* the wavelengths it decodes, band by band through a window, give the same cube */
+    double jw[IC];
+    CHECK(hiner_model_jitter_wavelengths(m, 0.1, 1, jw) == HINER_OK);
+    for (int b = 0; b < IC; b++)
+        CHECK(hiner_model_decode_window_as(m, 0, 0, IW, IH, 1, jw[b], HINER_FLOAT32,
+                                           j2 + b * IW * IH) == HINER_OK);
+    CHECK(memcmp(j1, j2, n * sizeof(float)) == 0);
+    CHECK(jw[6] == wl[6] && jw[5] != wl[5]); /* the bad band is not jittered */
     free(b0), free(j0), free(j1), free(j2);
     hiner_model_free(m);
 }
@@ -262,6 +379,7 @@ int main(void)
     test_scores();
     test_split(cls);
     test_train(cube, valid, cls);
+    test_patches(cube, valid, cls);
     test_isi();
     return check_exit();
 }

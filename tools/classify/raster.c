@@ -1,7 +1,8 @@
 /*
- * raster.c - hiner-classify's rasters: the image (a .hiner file through libhiner, or any
- * raster through GDAL's C API) as (C,H,W) floats with a valid mask, the labels checked
- * against the image's size, grid and CRS, and the class map written as a GeoTIFF.
+ * raster.c - hiner-classify's rasters: the image (a .hiner file through libhiner, its tiles
+ * read lazily, or any raster through GDAL's C API) read window by window with its band
+ * ranges and NoData, the labelled pixels of a label raster checked against the image's
+ * size, grid and CRS, the class map written window by window as a GeoTIFF, and the split.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
@@ -29,7 +30,7 @@ static char *crs_to_wkt(const char *crs)
     return out ? out : strdup(crs);
 }
 
-int is_hiner_file(const char *path)
+static int is_hiner_file(const char *path)
 {
     FILE *f = fopen(path, "rb");
     if (!f) return 0;
@@ -39,7 +40,18 @@ int is_hiner_file(const char *path)
     return hiner_identify(head, n);
 }
 
-void load_hiner(image *im, const options *o)
+static void alloc_bands(image *im)
+{
+    im->has_nodata = calloc((size_t)im->C, sizeof *im->has_nodata);
+    im->nodata = calloc((size_t)im->C, sizeof *im->nodata);
+    im->band_min = calloc((size_t)im->C, sizeof *im->band_min);
+    im->band_max = calloc((size_t)im->C, sizeof *im->band_max);
+    if (!im->has_nodata || !im->nodata || !im->band_min || !im->band_max) die("out of memory");
+}
+
+/* A .hiner file: opened lazily (a tiled file's tiles are read when a window needs them);
+ * the band ranges are those the file stores, which decoding restores. */
+static void open_hiner(image *im, const options *o)
 {
     int st = hiner_open_file(o->image, &im->model);
     if (st != HINER_OK) die("%s: %s", o->image, hiner_status_str(st));
@@ -50,64 +62,103 @@ void load_hiner(image *im, const options *o)
     hiner_model_meta(im->model, &meta);
     im->is_hiner = 1;
     im->W = (int)in.width, im->H = (int)in.height, im->C = (int)in.bands;
+    im->tile_w = (int)in.tile_width, im->tile_h = (int)in.tile_height;
+    im->tiles = in.tiles_x * in.tiles_y > 1;
     im->bpppb = in.bpppb;
     im->ratio = in.bpppb > 0 ? 8.0 * (double)hiner_dtype_size(in.dtype) / in.bpppb : 0;
     im->dtype = hiner_dtype_name(in.dtype);
     im->has_gt = meta.has_geotransform;
     memcpy(im->gt, meta.geotransform, sizeof im->gt);
     im->wkt = crs_to_wkt(meta.crs_wkt);
-    const size_t HW = (size_t)im->W * im->H;
-    im->cube = malloc(HW * im->C * sizeof(float));
-    im->valid = malloc(HW);
-    if (!im->cube || !im->valid) die("out of memory for a %d x %d x %d cube", im->W, im->H, im->C);
-    memset(im->valid, 1, HW);
-    double t0 = now();
+    alloc_bands(im);
     for (int b = 0; b < im->C; b++) {
-        float *band = im->cube + (size_t)b * HW;
-        st = hiner_model_decode_band(im->model, (uint32_t)b, band);
-        if (st != HINER_OK) die("%s: band %d: %s", o->image, b + 1, hiner_status_str(st));
-        for (size_t i = 0; i < HW; i++)
-            if (isnan(band[i]) || (in.has_nodata && band[i] == (float)in.nodata)) im->valid[i] = 0;
-        status(o->quiet, 1, "decoding %s: band %d/%d", o->image, b + 1, im->C);
+        double mn = 0, mx = 1;
+        if (hiner_model_band_range(im->model, (uint32_t)b, &mn, &mx) != HINER_OK) mn = 0, mx = 1;
+        im->band_min[b] = (float)mn, im->band_max[b] = (float)mx;
+        im->has_nodata[b] = in.has_nodata;
+        im->nodata[b] = in.nodata;
     }
-    status(o->quiet, 0, "decoded %s: %d bands (%.1f s)", o->image, im->C, now() - t0);
 }
 
-void load_gdal(image *im, const options *o)
+/* Any other raster: the band ranges are GDAL's exact minimum and maximum (one read of
+ * each band, NoData left out). */
+static void open_gdal(image *im, const options *o)
 {
     GDALDatasetH ds = GDALOpen(o->image, GA_ReadOnly);
     if (!ds) die("%s: cannot be opened as a raster (%s)", o->image, CPLGetLastErrorMsg());
+    im->ds = ds;
     im->W = GDALGetRasterXSize(ds), im->H = GDALGetRasterYSize(ds), im->C = GDALGetRasterCount(ds);
     if (im->C < 1) die("%s: no bands", o->image);
     im->has_gt = GDALGetGeoTransform(ds, im->gt) == CE_None;
     im->wkt = crs_to_wkt(GDALGetProjectionRef(ds));
     im->dtype = GDALGetDataTypeName(GDALGetRasterDataType(GDALGetRasterBand(ds, 1)));
-    const size_t HW = (size_t)im->W * im->H;
-    im->cube = malloc(HW * im->C * sizeof(float));
-    im->valid = malloc(HW);
-    if (!im->cube || !im->valid) die("out of memory for a %d x %d x %d cube", im->W, im->H, im->C);
-    memset(im->valid, 1, HW);
+    GDALGetBlockSize(GDALGetRasterBand(ds, 1), &im->tile_w, &im->tile_h);
+    alloc_bands(im);
     for (int b = 0; b < im->C; b++) {
         GDALRasterBandH band = GDALGetRasterBand(ds, b + 1);
-        float *out = im->cube + (size_t)b * HW;
-        if (GDALRasterIO(band, GF_Read, 0, 0, im->W, im->H, out, im->W, im->H, GDT_Float32, 0, 0) !=
-            CE_None)
-            die("%s: band %d cannot be read (%s)", o->image, b + 1, CPLGetLastErrorMsg());
-        int has_nd = 0;
-        double nd = GDALGetRasterNoDataValue(band, &has_nd);
-        for (size_t i = 0; i < HW; i++)
-            if (isnan(out[i]) || (has_nd && out[i] == (float)nd)) im->valid[i] = 0;
+        im->nodata[b] = GDALGetRasterNoDataValue(band, &im->has_nodata[b]);
+        double mm[2] = {0, 1};
+        CPLPushErrorHandler(CPLQuietErrorHandler); /* a band of NoData only: range 0..1 */
+        if (GDALComputeRasterMinMax(band, FALSE, mm) != CE_None || !(mm[0] <= mm[1]))
+            mm[0] = 0, mm[1] = 1;
+        CPLPopErrorHandler();
+        im->band_min[b] = (float)mm[0], im->band_max[b] = (float)mm[1];
         status(o->quiet, 1, "reading %s: band %d/%d", o->image, b + 1, im->C);
     }
-    status(o->quiet, 0, "read %s: %d bands", o->image, im->C);
-    GDALClose(ds);
+    status(o->quiet, 0, "%s: %d x %d pixels, %d bands", o->image, im->W, im->H, im->C);
+}
+
+void open_image(image *im, const options *o)
+{
+    memset(im, 0, sizeof *im);
+    if (is_hiner_file(o->image)) open_hiner(im, o);
+    else open_gdal(im, o);
+}
+
+void close_image(image *im)
+{
+    hiner_model_free(im->model);
+    if (im->ds) GDALClose(im->ds);
+    free(im->has_nodata), free(im->nodata), free(im->band_min), free(im->band_max);
+    free(im->wkt);
+    memset(im, 0, sizeof *im);
+}
+
+void read_window(const image *im, int x0, int y0, int w, int h, const double *wl, float *out,
+                 size_t plane)
+{
+    if (!im->is_hiner) {
+        if (GDALDatasetRasterIOEx(im->ds, GF_Read, x0, y0, w, h, out, w, h, GDT_Float32, im->C,
+                                  NULL, (GSpacing)sizeof(float), (GSpacing)(sizeof(float) * w),
+                                  (GSpacing)(sizeof(float) * plane), NULL) != CE_None)
+            die("reading window %d,%d %dx%d: %s", x0, y0, w, h, CPLGetLastErrorMsg());
+        return;
+    }
+    for (int b = 0; b < im->C; b++) {
+        int st = hiner_model_decode_window_as(im->model, (uint32_t)x0, (uint32_t)y0, (uint32_t)w,
+                                              (uint32_t)h, wl != NULL, wl ? wl[b] : (double)b,
+                                              HINER_FLOAT32, out + (size_t)b * plane);
+        if (st != HINER_OK)
+            die("decoding band %d of window %d,%d %dx%d: %s", b + 1, x0, y0, w, h,
+                hiner_status_str(st));
+    }
+}
+
+void window_valid(const image *im, const float *buf, size_t plane, size_t n, uint8_t *valid)
+{
+    memset(valid, 1, n);
+    for (int b = 0; b < im->C; b++) {
+        const float *x = buf + (size_t)b * plane;
+        const float nd = (float)im->nodata[b];
+        const int has = im->has_nodata[b];
+        for (size_t i = 0; i < n; i++)
+            if (!isfinite(x[i]) || (has && x[i] == nd)) valid[i] = 0;
+    }
 }
 
 /* ---- labels: same size and georeference as the image ---- */
-uint8_t *load_labels(const options *o, const image *im, int *n_classes)
+static void check_grid(const options *o, const image *im, GDALDatasetH ds)
 {
-    GDALDatasetH ds = GDALOpen(o->labels, GA_ReadOnly);
-    if (!ds) die("%s: cannot be opened as a raster (%s)", o->labels, CPLGetLastErrorMsg());
     const int W = GDALGetRasterXSize(ds), H = GDALGetRasterYSize(ds);
     if (W != im->W || H != im->H)
         die("%s is %d x %d pixels, the image %s is %d x %d: they must match", o->labels, W, H,
@@ -137,41 +188,61 @@ uint8_t *load_labels(const options *o, const image *im, int *n_classes)
         if (!same)
             die("%s and %s have different coordinate reference systems", o->labels, o->image);
     }
+}
+
+static void lab_push(labelled *lab, size_t *cap, uint64_t idx, uint8_t cls)
+{
+    if (lab->n == *cap) {
+        *cap = *cap ? 2 * *cap : 4096;
+        lab->idx = realloc(lab->idx, *cap * sizeof *lab->idx);
+        lab->cls = realloc(lab->cls, *cap);
+        if (!lab->idx || !lab->cls) die("out of memory for the labelled pixels");
+    }
+    lab->idx[lab->n] = idx;
+    lab->cls[lab->n++] = cls;
+}
+
+void load_labels(const options *o, const image *im, labelled *lab, int *n_classes)
+{
+    GDALDatasetH ds = GDALOpen(o->labels, GA_ReadOnly);
+    if (!ds) die("%s: cannot be opened as a raster (%s)", o->labels, CPLGetLastErrorMsg());
+    check_grid(o, im, ds);
     GDALRasterBandH band = GDALGetRasterBand(ds, 1);
-    const size_t HW = (size_t)W * H;
-    int32_t *v = malloc(HW * sizeof(int32_t));
-    uint8_t *lab = malloc(HW);
-    if (!v || !lab) die("out of memory");
-    if (GDALRasterIO(band, GF_Read, 0, 0, W, H, v, W, H, GDT_Int32, 0, 0) != CE_None)
-        die("%s: cannot be read (%s)", o->labels, CPLGetLastErrorMsg());
     int has_nd = 0;
     const double nd = GDALGetRasterNoDataValue(band, &has_nd);
+    const int W = im->W, H = im->H, rows = 256;
+    int32_t *v = malloc((size_t)W * rows * sizeof(int32_t));
+    if (!v) die("out of memory");
+    memset(lab, 0, sizeof *lab);
+    size_t cap = 0, count[HINER_CLASS_MAX + 1] = {0};
     int K = 0;
-    size_t dropped = 0;
-    for (size_t i = 0; i < HW; i++) {
-        int32_t x = v[i];
-        if (has_nd && (double)x == nd) x = 0;
-        if (x < 0 || x > HINER_CLASS_MAX)
-            die("%s: label %d at pixel %zu, %zu: classes are 1..%d, 0 = unlabelled", o->labels,
-                (int)x, i % W, i / W, HINER_CLASS_MAX);
-        if (x && !im->valid[i]) x = 0, dropped++;
-        lab[i] = (uint8_t)x;
-        if (x > K) K = x;
+    for (int y0 = 0; y0 < H; y0 += rows) { /* a strip of rows at a time */
+        const int h = H - y0 < rows ? H - y0 : rows;
+        if (GDALRasterIO(band, GF_Read, 0, y0, W, h, v, W, h, GDT_Int32, 0, 0) != CE_None)
+            die("%s: cannot be read (%s)", o->labels, CPLGetLastErrorMsg());
+        for (size_t i = 0; i < (size_t)W * h; i++) {
+            int32_t x = v[i];
+            if (has_nd && (double)x == nd) x = 0;
+            if (x < 0 || x > HINER_CLASS_MAX)
+                die("%s: label %d at pixel %zu, %zu: classes are 1..%d, 0 = unlabelled",
+                    o->labels, (int)x, i % W, y0 + i / W, HINER_CLASS_MAX);
+            if (!x) continue;
+            lab_push(lab, &cap, (uint64_t)y0 * W + i, (uint8_t)x);
+            count[x]++;
+            if (x > K) K = x;
+        }
     }
     free(v);
     GDALClose(ds);
-    if (dropped)
-        fprintf(stderr, "hiner-classify: warning: %zu labelled pixels are NoData in the image and "
-                        "were left out\n", dropped);
     if (K < 2) die("%s: %d class(es) with labelled pixels: at least 2 are needed", o->labels, K);
-    size_t count[HINER_CLASS_MAX + 1] = {0};
-    for (size_t i = 0; i < HW; i++) count[lab[i]]++;
     for (int k = 1; k <= K; k++)
         if (!count[k])
-            die("%s: class %d has no labelled (valid) pixel: classes must be numbered 1..%d "
-                "without gaps", o->labels, k, K);
+            die("%s: class %d has no labelled pixel: classes must be numbered 1..%d without "
+                "gaps", o->labels, k, K);
+    lab->train = calloc(lab->n, 1);
+    lab->test = calloc(lab->n, 1);
+    if (!lab->train || !lab->test) die("out of memory");
     *n_classes = K;
-    return lab;
 }
 
 /* ---- the class map ---- */
@@ -201,18 +272,28 @@ static void class_colour(int k, short rgb[3])
     rgb[0] = (short)lrint(r * 255), rgb[1] = (short)lrint(g * 255), rgb[2] = (short)lrint(b * 255);
 }
 
-void write_map(const options *o, const image *im, const uint8_t *map, int K)
+/* A Byte GeoTIFF of `bands` bands, georeferenced like the image, 0 = NoData; tiled, so
+ * that windows are written as they come. */
+static GDALDatasetH create_byte_tif(const char *path, const image *im, int bands)
 {
     GDALDriverH drv = GDALGetDriverByName("GTiff");
     if (!drv) die("GDAL has no GTiff driver");
     char **co = CSLSetNameValue(NULL, "COMPRESS", "DEFLATE");
-    GDALDatasetH ds = GDALCreate(drv, o->out, im->W, im->H, 1, GDT_Byte, co);
+    co = CSLSetNameValue(co, "TILED", "YES");
+    co = CSLSetNameValue(co, "BIGTIFF", "IF_SAFER");
+    GDALDatasetH ds = GDALCreate(drv, path, im->W, im->H, bands, GDT_Byte, co);
     CSLDestroy(co);
-    if (!ds) die("%s: cannot be created (%s)", o->out, CPLGetLastErrorMsg());
+    if (!ds) die("%s: cannot be created (%s)", path, CPLGetLastErrorMsg());
     if (im->has_gt) GDALSetGeoTransform(ds, (double *)im->gt);
     if (im->wkt) GDALSetProjection(ds, im->wkt);
+    for (int b = 1; b <= bands; b++) GDALSetRasterNoDataValue(GDALGetRasterBand(ds, b), 0);
+    return ds;
+}
+
+void *map_create(const options *o, const image *im, int K)
+{
+    GDALDatasetH ds = create_byte_tif(o->out, im, 1);
     GDALRasterBandH band = GDALGetRasterBand(ds, 1);
-    GDALSetRasterNoDataValue(band, 0);
     GDALColorTableH ct = GDALCreateColorTable(GPI_RGB);
     GDALColorEntry e0 = {0, 0, 0, 0};
     GDALSetColorEntry(ct, 0, &e0);
@@ -225,8 +306,46 @@ void write_map(const options *o, const image *im, const uint8_t *map, int K)
     GDALSetRasterColorTable(band, ct);
     GDALSetRasterColorInterpretation(band, GCI_PaletteIndex);
     GDALDestroyColorTable(ct);
-    if (GDALRasterIO(band, GF_Write, 0, 0, im->W, im->H, (void *)map, im->W, im->H, GDT_Byte, 0,
-                     0) != CE_None)
+    return ds;
+}
+
+void map_write(void *map, const options *o, int x0, int y0, int w, int h, const uint8_t *buf,
+               size_t stride)
+{
+    if (GDALRasterIO(GDALGetRasterBand(map, 1), GF_Write, x0, y0, w, h, (void *)buf, w, h,
+                     GDT_Byte, 1, (int)stride) != CE_None)
         die("%s: write failed (%s)", o->out, CPLGetLastErrorMsg());
+}
+
+void map_close(void *map, const options *o)
+{
+    GDALClose(map);
+    if (CPLGetLastErrorType() == CE_Failure)
+        die("%s: write failed (%s)", o->out, CPLGetLastErrorMsg());
+}
+
+void write_split(const options *o, const image *im, const labelled *lab)
+{
+    GDALDatasetH ds = create_byte_tif(o->split_only, im, 2);
+    const uint8_t *bands[2] = {lab->train, lab->test};
+    const char *names[2] = {"training labels", "test labels"};
+    const int W = im->W, rows = 256;
+    uint8_t *buf = malloc((size_t)W * rows);
+    if (!buf) die("out of memory");
+    for (int b = 0; b < 2; b++) {
+        GDALRasterBandH band = GDALGetRasterBand(ds, b + 1);
+        GDALSetDescription(band, names[b]);
+        size_t k = 0;
+        for (int y0 = 0; y0 < im->H; y0 += rows) {
+            const int h = im->H - y0 < rows ? im->H - y0 : rows;
+            memset(buf, 0, (size_t)W * h);
+            const uint64_t end = (uint64_t)(y0 + h) * W;
+            for (; k < lab->n && lab->idx[k] < end; k++)
+                buf[lab->idx[k] - (uint64_t)y0 * W] = bands[b][k];
+            if (GDALRasterIO(band, GF_Write, 0, y0, W, h, buf, W, h, GDT_Byte, 0, 0) != CE_None)
+                die("%s: write failed (%s)", o->split_only, CPLGetLastErrorMsg());
+        }
+    }
+    free(buf);
     GDALClose(ds);
 }

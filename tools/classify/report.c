@@ -57,8 +57,10 @@ void print_report(const options *o, const image *im, const run *r)
         for (int k = 0; k < K; k++) printf(" %6llu", (unsigned long long)r->cm[t * K + k]);
         printf("\n");
     }
-    printf("time: %.1f s in all (training %.1f s, ISI decoding %.1f s, classifying %.1f s)\n",
-           r->t_total, r->rep.seconds, r->t_isi, r->t_pred);
+    printf("time: %.1f s in all (training patches %.1f s, training %.1f s, reading the image "
+           "%.1f s, classifying %.1f s; %d windows of up to %d x %d pixels)\n",
+           r->t_total, r->t_patches, r->rep.seconds, r->t_read, r->t_pred, r->windows,
+           r->block_w, r->block_h);
 }
 
 /* The scores: overall, per class, and the confusion matrix. */
@@ -115,9 +117,12 @@ void write_json(const options *o, const image *im, const run *r)
             (unsigned long long)r->rep.steps, o->threads);
     fprintf(f, "  \"classifier_params\": %llu, \"asw_params\": %llu,\n",
             (unsigned long long)r->rep.classifier_params, (unsigned long long)r->rep.asw_params);
-    fprintf(f, "  \"train_seconds\": %.2f, \"isi_seconds\": %.2f, \"predict_seconds\": %.2f, "
-               "\"total_seconds\": %.2f,\n",
-            r->rep.seconds, r->t_isi, r->t_pred, r->t_total);
+    fprintf(f, "  \"patches_seconds\": %.2f, \"train_seconds\": %.2f, \"read_seconds\": %.2f, "
+               "\"predict_seconds\": %.2f, \"total_seconds\": %.2f,\n",
+            r->t_patches, r->rep.seconds, r->t_read, r->t_pred, r->t_total);
+    fprintf(f, "  \"windows\": %d, \"window_width\": %d, \"window_height\": %d, "
+               "\"dropped_train\": %zu, \"dropped_test\": %zu,\n",
+            r->windows, r->block_w, r->block_h, r->dropped_train, r->dropped_test);
     fprintf(f, "  \"final_loss\": ");
     json_num(f, r->rep.final_loss);
     fprintf(f, ", \"train_accuracy\": ");
