@@ -89,7 +89,7 @@ typedef struct tiled {
     pthread_cond_t prior_cv;
     hn_log user_lg, lg;       /* the caller's log, and the same serialised */
     uint8_t *whole;           /* the cube read through read_band, or NULL */
-    uint32_t next_stat;
+    uint32_t next_stat, stats_done;
     uint32_t prior;
     float *prior_w;           /* the prior's weights once it is trained */
     /* output, in tile order */
@@ -201,6 +201,10 @@ static void *stat_worker(void *arg)
         if (st == HINER_OK) st = hn_tiler_stats(T->T, t, raw, &s);
         pthread_mutex_lock(&T->mu);
         if (st == HINER_OK) st = hn_tiler_merge(T->T, t, &s);
+        if (st == HINER_OK && T->p->progress &&
+            !T->p->progress(T->plo * (double)++T->stats_done / T->n, "statistics",
+                            T->p->progress_user))
+            st = HINER_E_ABORTED;
         pthread_mutex_unlock(&T->mu);
     }
     pthread_mutex_lock(&T->mu);
@@ -438,10 +442,8 @@ hiner_status hn_encode_tiled(const hiner_cube *cube, const hiner_meta *meta, con
     hn_logf(&T.lg, 2, "tiles: %ux%u of %ux%u (margin %u), %d at a time", g->nx, g->ny, g->tw,
             g->th, g->margin, T.workers);
     if (!cube->data && !cube->read_window) HN_GOTO_FWD(load_whole(&T));
+    T.plo = 0.02; /* the statistics' share of the progress */
     HN_GOTO_FWD(run_workers(&T, stat_worker));
-    if (p->progress && !p->progress(0.02, "statistics", p->progress_user))
-        HN_GOTO_IF(1, HINER_E_ABORTED);
-    T.plo = 0.02;
     HN_GOTO_FWD(hn_tiler_plan(T.T, meta));
     T.prior = hn_tiler_prior(T.T);
     HN_GOTO_FWD(write_head(&T));

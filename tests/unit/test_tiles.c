@@ -365,6 +365,48 @@ static void test_hostile_index(const uint8_t *file, size_t size)
     free(p);
 }
 
+/* A 100,000 x 100,000 scene is accepted: the encode reads tile windows (the statistics of
+ * the first are taken) and stops when cancelled, with little memory. */
+static int cancel_at_first(double frac, const char *msg, void *user)
+{
+    (void)frac, (void)msg;
+    return ++*(int *)user < 2;
+}
+
+static int constant_window(void *user, uint32_t x0, uint32_t y0, uint32_t w, uint32_t h,
+                           void *out)
+{
+    (void)x0, (void)y0;
+    ++*(int *)user;
+    uint16_t *o = out;
+    for (size_t i = 0; i < (size_t)2 * w * h; i++) o[i] = (uint16_t)(i % 977);
+    return 0;
+}
+
+static void test_huge_scene_accepted(void)
+{
+    hiner_cube c;
+    memset(&c, 0, sizeof c);
+    int reads = 0, calls = 0;
+    c.width = c.height = 100000, c.bands = 2, c.dtype = HINER_UINT16;
+    c.read_window = constant_window;
+    c.window_user = &reads;
+    hiner_params p;
+    hiner_params_init(&p, HINER_ABI_VERSION);
+    p.threads = 1;
+    p.progress = cancel_at_first;
+    p.progress_user = &calls;
+    void *buf = NULL;
+    size_t n = 0;
+    const int st = hiner_encode_mem(&c, NULL, &p, &buf, &n, NULL);
+    printf("100000 x 100000 x 2: %s after %d window reads\n", hiner_status_str(st), reads);
+    CHECK(st == HINER_E_ABORTED && buf == NULL && reads >= 1 && reads <= 3);
+    uint64_t need = 0;
+    CHECK(hiner_min_size(&c, NULL, &p, &need) == HINER_OK && need > 0);
+    c.width = (uint32_t)INT32_MAX + 1u; /* past the format's side */
+    CHECK(hiner_encode_mem(&c, NULL, &p, &buf, &n, NULL) == HINER_E_LIMIT);
+}
+
 int main(void)
 {
     make_cube();
@@ -379,5 +421,6 @@ int main(void)
     test_hostile_index(file, size);
     hiner_free(file);
     test_nodata_constant_empty();
+    test_huge_scene_accepted();
     return check_exit();
 }
