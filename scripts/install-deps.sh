@@ -7,6 +7,8 @@ if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 PKGS="build-essential cmake pkg-config libopenblas-dev libgdal-dev gdal-bin python3-gdal python3-numpy python3-pytest"
 # rasterio and its rio command, for the driver tests of rasterio as a client
 PKGS="$PKGS python3-rasterio rasterio"
+# Dask distributed, for hiner-dask-encode and its tests (tests/python/test_dask.py)
+PKGS="$PKGS python3-dask python3-distributed"
 # scripts/fuzz.sh (libFuzzer) and scripts/test-sanitize.sh --threads (ThreadSanitizer)
 PKGS="$PKGS clang libclang-rt-14-dev llvm"
 # QGIS for the qgis_render test (PyQGIS, headless); works without the recommended packages
