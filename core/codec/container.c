@@ -72,23 +72,13 @@ hiner_status hn_container_parse(const uint8_t *p, size_t n, hn_chunk *chunks, si
     int ended = 0;
     while (pos < n) {
         HN_CHECK(ended, HINER_E_CORRUPT); /* bytes after END! */
-        HN_CHECK(n - pos < 16, HINER_E_TRUNCATED);
-        const uint8_t *h = p + pos;
-        uint32_t flags = hn_read_le32(h + 4), len = hn_read_le32(h + 8);
-        HN_CHECK((size_t)len > n - pos - 16, HINER_E_TRUNCATED);
-        uint32_t crc = hn_crc32(hn_crc32(0, h, 12), h + 12, len);
-        HN_CHECK(crc != hn_read_le32(h + 12 + len), HINER_E_CORRUPT);
+        hn_chunk c;
+        HN_FORWARD(hn_chunk_at(p, n, pos, &c));
         HN_CHECK(*count >= max_chunks, HINER_E_LIMIT);
-        hn_chunk *c = &chunks[(*count)++];
-        memcpy(c->type, h, 4);
-        c->type[4] = 0;
-        c->critical = (flags & HN_CHUNK_CRITICAL) != 0;
-        c->data = h + 12;
-        c->n = len;
-        c->offset = pos;
-        HN_CHECK(*count == 1 && !hn_chunk_is(c, "INFO"), HINER_E_CORRUPT);
-        if (hn_chunk_is(c, "END!")) ended = 1;
-        pos += 16 + (size_t)len;
+        chunks[(*count)++] = c;
+        HN_CHECK(*count == 1 && !hn_chunk_is(&c, "INFO"), HINER_E_CORRUPT);
+        if (hn_chunk_is(&c, "END!")) ended = 1;
+        pos += 16 + c.n;
     }
     HN_CHECK(!ended, HINER_E_TRUNCATED);
     return HINER_OK;

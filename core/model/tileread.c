@@ -308,6 +308,8 @@ hiner_status hn_open_tiled(const hiner_reader *rd, hn_tileset *owner, hiner_mode
     HN_GOTO_FWD(head_need(&h, HN_HEADER_BYTES));
     R.major = hn_read_le16(h.p + 8);
     R.minor = hn_read_le16(h.p + 10);
+    HN_GOTO_IF(R.major != HN_FORMAT_MAJOR,
+               R.major > HN_FORMAT_MAJOR ? HINER_E_VERSION : HINER_E_CORRUPT);
     HN_GOTO_FWD(head_chunks(&h, ch, &nch, &head_end));
     HN_GOTO_IF(nch == 0 || !hn_chunk_is(&ch[0], "INFO"), HINER_E_CORRUPT);
     HN_GOTO_FWD(hn_parse_info(&ch[0], &R.in));
