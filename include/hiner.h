@@ -193,11 +193,10 @@ typedef struct hiner_params {
 
     int effort;                     /* 1..9 (default HINER_EFFORT_DEFAULT): the training
                                        automatic epochs get, each level about 1.7 times the
-                                       one below; a scene of one tile gets the level's
-                                       budget, a tile of a tiled scene the same in
-                                       proportion to its pixels against a
-                                       HINER_TILE_AUTO-square tile (docs/driver.md gives
-                                       the time per level) */
+                                       one below, in proportion to the pixels (at least
+                                       100 x 100): the same time per pixel for a scene of
+                                       one tile and for each tile of a large one
+                                       (docs/driver.md gives the time per level) */
 
     uint64_t reserved[11]; /* zero */
 } hiner_params;

@@ -347,7 +347,8 @@ hiner_status hiner_plan_compute(const hiner_params *p, uint32_t width, uint32_t 
 
 double hn_effort_seconds(int effort)
 {
-    /* level 1 is 10 s of modelled steps, each level about 1.7 times the one below */
+    /* level 1 is 10 s of modelled steps for 100 x 100 pixels, each level about 1.7 times
+     * the one below */
     static const double seconds[HINER_EFFORT_MAX] = {10, 17, 29, 50, 85, 145, 245, 420, 710};
     if (effort < 1) effort = 1;
     if (effort > HINER_EFFORT_MAX) effort = HINER_EFFORT_MAX;
@@ -365,15 +366,16 @@ int hn_budget_epochs(const hiner_plan *pl, double seconds)
     return (int)e;
 }
 
-int hn_epochs_share(const hiner_params *p, const hiner_plan *pl, double share)
+int hn_epochs_pixels(const hiner_params *p, const hiner_plan *pl, double pixels)
 {
     if (p->epochs >= 0) return p->epochs;
-    return hn_budget_epochs(pl, share * hn_effort_seconds(p->effort));
+    const double units = pixels > HN_EFFORT_PIXELS ? pixels / HN_EFFORT_PIXELS : 1.0;
+    return hn_budget_epochs(pl, units * hn_effort_seconds(p->effort));
 }
 
 int hn_epochs_for(const hiner_params *p, const hiner_plan *pl)
 {
-    return hn_epochs_share(p, pl, 1.0);
+    return hn_epochs_pixels(p, pl, (double)pl->width * pl->height);
 }
 
 void hn_plan_act_floats(const hiner_plan *pl, uint64_t *frame, uint64_t *largest)

@@ -23,14 +23,17 @@ HN_HIDDEN hiner_status hn_plan_make(const hiner_params *p, uint32_t W, uint32_t 
 #define HN_STEP_MACS 0.9e11
 #define HN_EPOCHS_MIN 20
 #define HN_EPOCHS_MAX 3000
-/* The modelled seconds of training an effort level buys one network. */
+/* The modelled seconds of training an effort level buys every HN_EFFORT_PIXELS pixels of
+ * a network's output (a smaller network gets as much): time per pixel is the same for a
+ * scene of one tile and for every tile of a large scene, so cost grows linearly. */
+#define HN_EFFORT_PIXELS 10000.0
 HN_HIDDEN double hn_effort_seconds(int effort);
 /* The epochs `seconds` of modelled steps give the plan's network. */
 HN_HIDDEN int hn_budget_epochs(const hiner_plan *pl, double seconds);
-/* The params' epochs, resolving automatic (-1) for a plan: the effort's budget, scaled by
- * `share` (1 for a network of its own, a tile's share of a full tile). */
+/* The params' epochs, resolving automatic (-1): the effort's budget for a network that
+ * outputs `pixels` (a tile's, or the plan's true extent). */
 HN_HIDDEN int hn_epochs_for(const hiner_params *p, const hiner_plan *pl);
-HN_HIDDEN int hn_epochs_share(const hiner_params *p, const hiner_plan *pl, double share);
+HN_HIDDEN int hn_epochs_pixels(const hiner_params *p, const hiner_plan *pl, double pixels);
 /* Quantization-aware fine-tuning epochs when the params leave it automatic. */
 #define HN_AUTO_QAT(epochs) ((epochs) >= 20 ? (epochs) / 20 : 0)
 /* Compact spectral encoder defaults of the file format. */

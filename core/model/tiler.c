@@ -91,13 +91,12 @@ static void tiler_params(hiner_tiler *T, const hiner_params *p)
     T->pt.threads = 1;
 }
 
-/* A tile's epochs: the effort's budget in proportion to its pixels against a
- * HINER_TILE_AUTO-square tile (time per pixel is the same in every tile), or the params'
- * epochs; HN_WARM_SHARE of them for a tile that starts from the prior. */
+/* A tile's epochs: the effort's budget for its pixels (the margin it trains on is not
+ * counted), or the params' epochs; HN_WARM_SHARE of them for a tile that starts from the
+ * prior. */
 static int tile_epochs(const hiner_tiler *T, hn_rect k, const hiner_plan *pl, int warm)
 {
-    const double share = (double)k.w * k.h / ((double)HINER_TILE_AUTO * HINER_TILE_AUTO);
-    int e = hn_epochs_share(&T->p, pl, share);
+    int e = hn_epochs_pixels(&T->p, pl, (double)k.w * k.h);
     if (warm) {
         e = (int)lround(e * HN_WARM_SHARE);
         if (e < 1) e = 1;
