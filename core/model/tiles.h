@@ -16,7 +16,7 @@
 /* How strongly a tile's bytes follow its detail (tiled.c, tile_weights): 0 gives every
  * valid sample the same bytes. */
 #ifndef HN_DETAIL_EXP
-#define HN_DETAIL_EXP 0.0
+#define HN_DETAIL_EXP 0.3
 #endif
 /* The share of its epochs a tile trains for when it starts from the prior tile's
  * network (docs/benchmarks.md, "Tiles"). */
