@@ -10,9 +10,6 @@ if(HINER_PY_INSTALL)
       set(${v} "${_prefix}/${${v}}")
     endif()
   endforeach()
-  set(_dest "$ENV{DESTDIR}")
-else()
-  set(_dest "")
 endif()
 set(_tmp "${HINER_PY_STAGE}")
 file(MAKE_DIRECTORY "${_tmp}")
@@ -31,11 +28,11 @@ file(WRITE "${_tmp}/hiner-dask-encode"
   "if __name__ == '__main__':  # not when a spawned Dask worker imports this script\n"
   "    sys.exit(main())\n")
 if(HINER_PY_INSTALL)
-  set(_how INSTALL) # listed in install_manifest.txt
+  set(_how INSTALL) # listed in install_manifest.txt; file(INSTALL) adds DESTDIR itself
 else()
   set(_how COPY)
 endif()
-file(${_how} "${_tmp}/_config.py" DESTINATION "${_dest}${HINER_PY_DIR}/hiner")
-file(${_how} "${_tmp}/hiner-dask-encode" DESTINATION "${_dest}${HINER_PY_BIN}"
+file(${_how} "${_tmp}/_config.py" DESTINATION "${HINER_PY_DIR}/hiner")
+file(${_how} "${_tmp}/hiner-dask-encode" DESTINATION "${HINER_PY_BIN}"
   FILE_PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE GROUP_READ GROUP_EXECUTE
                    WORLD_READ WORLD_EXECUTE)

@@ -15,8 +15,9 @@ try:
 except ImportError:  # the source tree: no build wrote the paths
     _config = None
 
-c_int, c_uint32, c_uint64, c_size_t = ctypes.c_int, ctypes.c_uint32, ctypes.c_uint64, ctypes.c_size_t
-c_double, c_float, c_void_p, c_char_p = ctypes.c_double, ctypes.c_float, ctypes.c_void_p, ctypes.c_char_p
+c_int, c_uint32, c_uint64 = ctypes.c_int, ctypes.c_uint32, ctypes.c_uint64
+c_size_t, c_double, c_float = ctypes.c_size_t, ctypes.c_double, ctypes.c_float
+c_void_p, c_char_p = ctypes.c_void_p, ctypes.c_char_p
 POINTER, byref = ctypes.POINTER, ctypes.byref
 
 ABI_VERSION = 2  # HINER_ABI_VERSION of the header these structures mirror

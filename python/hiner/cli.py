@@ -4,6 +4,7 @@ Encodes a GDAL raster into a tiled .hiner file on a Dask cluster: the bytes
 `gdal_translate -of HINER` writes with the same creation options (docs/distributed.md).
 """
 import argparse
+import importlib.util
 import os
 import sys
 import time
@@ -70,8 +71,12 @@ def main(argv=None):
         return 1
     try:
         if not a.quiet:
+            link = client.dashboard_link
+            if importlib.util.find_spec('bokeh') is None:  # Debian 12 has no bokeh package
+                link = '%s (without bokeh: %s)' % (link, link.replace('/status',
+                                                                      '/info/main/workers.html'))
             print('Dask: %d workers, dashboard %s' % (len(client.scheduler_info()['workers']),
-                                                     client.dashboard_link), file=sys.stderr)
+                                                     link), file=sys.stderr)
         rep = hdask.encode(a.src, a.dst, a.options, client=client, scratch=a.scratch,
                            progress=not a.quiet, warn=warn)
     except HinerError as e:

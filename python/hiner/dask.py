@@ -76,10 +76,13 @@ def encode(src, dst, options=(), client=None, scratch=None, progress=False, warn
                 waiting.append(t)  # until the prior's weights are known
             else:
                 submit(t)
-        busy = 0.0
+        busy = cpu = 0.0
+        rep['tile_cpu'] = {}
         for f in done:
-            t, run, weights, sec = f.result()
+            t, run, weights, sec, csec = f.result()
             busy += sec
+            cpu += csec
+            rep['tile_cpu'][t] = csec
             job.store(t, run, weights)
             f.release()
             if weights is not None and waiting:
@@ -89,7 +92,7 @@ def encode(src, dst, options=(), client=None, scratch=None, progress=False, warn
                 waiting = []
             bar.tile(job, t)
         rep['tiles_s'] = time.perf_counter() - t0 - rep['plan_s']
-        rep['tile_seconds'] = busy
+        rep['tile_seconds'], rep['tile_cpu_seconds'] = busy, cpu
         rep['bytes'] = job.write()
         bar.set(1.0)
     except BaseException as e:

@@ -66,14 +66,14 @@ def stats_task(spec, t):
 
 def tile_task(spec, blob, t, prior=None, trained=False):
     """Tile t trained on one thread from its training window read on this machine:
-    (t, run bytes, the prior's trained weights or None, seconds)."""
-    t0 = time.perf_counter()
+    (t, run bytes, the prior's trained weights or None, seconds, CPU seconds)."""
+    t0, c0 = time.perf_counter(), time.thread_time()
     tiler = _cached_tiler(('plan', hashlib.sha256(blob).digest()),
                           lambda: Tiler.load(blob, spec['shape'][0], spec['dtype']))
     _, train = tiler.window(t)
     pixels = read_window(spec['src'], train, spec['gdal_type'], t)
     run, weights = tiler.encode(t, pixels, prior=prior, trained=trained)
-    return t, run, weights, time.perf_counter() - t0
+    return t, run, weights, time.perf_counter() - t0, time.thread_time() - c0
 
 
 def single_task(src, options):
@@ -288,19 +288,22 @@ def encode_local(src, dst, options=(), scratch=None, progress=False, warn=None):
         bar = Progress(job, progress)
         bar.reuse(job)
         rep['reused'] = job.reused
-        busy = 0.0
+        busy = cpu = 0.0
+        rep['tile_cpu'] = {}
         first = [job.prior] if job.prior is not None and job.prior in job.todo() else []
         order = first + [t for t in job.todo() if t not in first and not job.needs_prior(t)]
         order += [t for t in job.todo() if t not in order]
         for t in order:
             prior = job.prior_weights if job.needs_prior(t) else None
-            _, run, w, sec = tile_task(job.spec, job.blob, t, prior, trained=t == job.prior)
+            _, run, w, sec, csec = tile_task(job.spec, job.blob, t, prior, trained=t == job.prior)
             busy += sec
+            cpu += csec
+            rep['tile_cpu'][t] = csec
             job.store(t, run, w)
             bar.tile(job, t)
         rep['bytes'] = job.write()
         bar.set(1.0)
-        rep['tile_seconds'] = busy
+        rep['tile_seconds'], rep['tile_cpu_seconds'] = busy, cpu
     except KeyboardInterrupt:
         job.fail(drop_scratch=False)
         raise
