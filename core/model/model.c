@@ -159,7 +159,9 @@ hiner_status hn_model_decode_norm(hiner_model *m, const float *emb, float *out)
 {
     HN_FORWARD(hn_model_ready(m));
     const hiner_plan *pl = &m->plan;
+    const hn_fpstate fp = hn_fp_enter();
     hn_decoder_forward(&m->net, m->net.params, &m->acts, emb);
+    hn_fp_leave(fp);
     for (uint32_t y = 0; y < pl->height; y++)
         memcpy(out + (size_t)y * pl->width,
                m->acts.out + (size_t)(y + pl->pad_top) * pl->pad_width + pl->pad_left,
@@ -232,7 +234,9 @@ static hiner_status decode_plane(hiner_model *m, int by_wl, double where, float 
 
     HN_FORWARD(hn_model_ready(m));
     double lam = m->wavelengths ? (wl - m->lam_lo) * m->lam_scale : wl / (double)C;
+    const hn_fpstate fp = hn_fp_enter();
     hn_encoder_forward(&m->net, m->net.params, &m->acts, lam, m->acts.emb);
+    hn_fp_leave(fp);
     return hn_model_decode_norm(m, m->acts.emb, out);
 }
 

@@ -114,6 +114,7 @@ hiner_status hn_train(hiner_model *m, const hn_data *d, const hn_train_cfg *cfg,
     const hiner_plan *pl = &m->plan;
     const uint32_t C = pl->bands;
     trainer t;
+    const hn_fpstate fp = hn_fp_enter();
     HN_GOTO_FWD(trainer_init(&t, m, d, cfg->threads));
     t.adam_m = hn_calloc(m->net.n_params, sizeof(float));
     t.adam_v = hn_calloc(m->net.n_params, sizeof(float));
@@ -180,6 +181,7 @@ hiner_status hn_train(hiner_model *m, const hn_data *d, const hn_train_cfg *cfg,
     }
 fail:
     trainer_free(&t);
+    hn_fp_leave(fp);
     return st;
 }
 
@@ -246,6 +248,7 @@ hiner_status hn_sensitivity(hiner_model *m, const hn_data *d, int threads, int p
     const size_t E = hn_embed_size(pl);
     hiner_status st = HINER_OK;
     trainer t;
+    const hn_fpstate fp = hn_fp_enter();
     HN_GOTO_FWD(trainer_init(&t, m, d, threads));
     hn_acts *A = &t.A;
     hn_rng rng;
@@ -274,5 +277,6 @@ hiner_status hn_sensitivity(hiner_model *m, const hn_data *d, int threads, int p
     }
 fail:
     trainer_free(&t);
+    hn_fp_leave(fp);
     return st;
 }

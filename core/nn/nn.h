@@ -20,6 +20,13 @@ HN_HIDDEN void hn_pool_free(hn_pool *p);
 HN_HIDDEN int hn_pool_threads(const hn_pool *p);
 /* Runs fn for every task; task t always goes to thread t % threads (deterministic). */
 HN_HIDDEN void hn_pool_run(hn_pool *p, size_t n_tasks, hn_task_fn fn, void *ctx);
+/* Subnormal floats flushed to zero (x86 FTZ + DAZ) on this thread while the engine computes:
+ * late in training tiny gradients and Adam moments go subnormal, and each operation on one
+ * then costs about a hundred cycles. Enter returns the caller's state for leave to restore;
+ * the pool's workers run with it on. */
+typedef unsigned hn_fpstate;
+HN_HIDDEN hn_fpstate hn_fp_enter(void);
+HN_HIDDEN void hn_fp_leave(hn_fpstate s);
 
 /* ---- matrix product (gemm.c) ----
  * C(M,N) = alpha * op(A)(M,K) * op(B)(K,N) + beta * C, row-major, op = transpose when

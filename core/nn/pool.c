@@ -16,6 +16,29 @@
 #define CPU_RELAX() ((void)0)
 #endif
 
+#if defined(__SSE2__)
+#define HN_MXCSR_FTZ_DAZ 0x8040u /* flush-to-zero (bit 15) and denormals-are-zero (bit 6) */
+hn_fpstate hn_fp_enter(void)
+{
+    const unsigned s = _mm_getcsr();
+    _mm_setcsr(s | HN_MXCSR_FTZ_DAZ);
+    return s;
+}
+void hn_fp_leave(hn_fpstate s)
+{
+    _mm_setcsr(s);
+}
+#else
+hn_fpstate hn_fp_enter(void)
+{
+    return 0;
+}
+void hn_fp_leave(hn_fpstate s)
+{
+    (void)s;
+}
+#endif
+
 /* Pause-loop iterations before blocking (a few tens of microseconds). */
 #define SPIN 4000
 
@@ -50,6 +73,7 @@ static void *worker_main(void *arg)
     free(arg);
     hn_pool *p = wa.p;
     uint64_t seen = 0;
+    (void)hn_fp_enter();
     for (;;) {
         /* wait for a new generation: spin, then block */
         int spins = 0;

@@ -601,7 +601,11 @@ static hiner_status run_training(trainer *tr, hiner_classifier **out,
     tr->avg_from = p->epochs - (int)ceil(HN_CLS_AVERAGE * p->epochs);
     tr->t0 = hn_seconds();
     for (uint32_t i = 0; i < tr->n_train; i++) tr->order[i] = i;
-    for (int e = 0; e < p->epochs; e++) HN_FORWARD(train_epoch(tr, e));
+    const hn_fpstate fp = hn_fp_enter();
+    hiner_status st = HINER_OK;
+    for (int e = 0; e < p->epochs && st == HINER_OK; e++) st = train_epoch(tr, e);
+    hn_fp_leave(fp);
+    HN_FORWARD(st);
     if (tr->n_avg) memcpy(tr->c->params, tr->avg, tr->c->n_params * sizeof(float));
     if (report) fill_report(report, tr);
     *out = tr->c;
@@ -684,6 +688,7 @@ hiner_status hiner_classifier_predict(hiner_classifier *c, uint32_t width, uint3
     uint8_t *pred = hn_malloc(chunk, 1);
     worker *wk = calloc((size_t)T, sizeof *wk);
     hn_pool *pool = NULL;
+    const hn_fpstate fp = hn_fp_enter();
     HN_GOTO_IF(!ok || !norm || !pix || !pred || !wk, HINER_E_NOMEM);
     for (int t = 0; t < T; t++) HN_GOTO_FWD(hn_sf_acts_init(&wk[t].a, &c->cfg, Bt, 0));
     if (T > 1) HN_GOTO_IF(!(pool = hn_pool_create(T)), HINER_E_NOMEM);
@@ -721,5 +726,6 @@ fail:
     hn_free(norm);
     hn_free(pix);
     hn_free(pred);
+    hn_fp_leave(fp);
     return st;
 }
