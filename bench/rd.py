@@ -74,10 +74,14 @@ def run_hiner(src, rate, tmp, extra, build):
     return {'rate': rate, 'file': dst, 'bytes': size, 'secs': secs, 'rec': rec}
 
 
-def run_ref(script, src, rates):
-    """The shared reference scripts print one line per rate."""
-    p = subprocess.run(['/usr/bin/python3', os.path.join(SHARED, 'bench', script), src,
-                        ','.join(str(r) for r in rates)], capture_output=True, text=True)
+def run_ref(script, src, rates, masked=False):
+    """The shared reference scripts print one line per rate. A scene with NoData goes through
+    bench/ref_valid.py: measured on its valid pixels, as HINER is."""
+    cmd = [os.path.join(SHARED, 'bench', script)]
+    if masked:
+        cmd = [os.path.join(HERE, 'ref_valid.py'), script]
+    p = subprocess.run(['/usr/bin/python3'] + cmd + [src, ','.join(str(r) for r in rates)],
+                       capture_output=True, text=True)
     out = {}
     for line in p.stdout.splitlines():
         m = re.search(r'target ([\d.]+)\s+actual bpppb ([\d.]+)\s+PSNR ([\d.]+) dB\s+SAM ([\d.]+)', line)
@@ -153,8 +157,9 @@ def main():
         valid = np.isfinite(ref) & (True if nod is None else ref != nod)
         sds = None
         if not a.no_refs:
-            res['j2k'].update(run_ref('j2k_rd.py', src, todo))
-            res['pca'].update(run_ref('pca_j2k_rd.py', src, todo))
+            masked = not valid.all()
+            res['j2k'].update(run_ref('j2k_rd.py', src, todo, masked))
+            res['pca'].update(run_ref('pca_j2k_rd.py', src, todo, masked))
         with tempfile.TemporaryDirectory() as tmp:
             for rate in todo:
                 r = run_hiner(src, rate, tmp, a.co, a.build)
