@@ -1,31 +1,35 @@
 #!/bin/sh
-# classify.sh - classification on compressed HSI: SpectralFormer on the EnMAP
-# Potsdam mosaic and its labels, (a) on the original Float32 cube, (b) on HINER files at
-# about 0.1 and 0.2 bpppb, (c) the same with ASW, (d) with ASW + ISI; three seeds each
-# (the seed draws the split, so the four configurations of a seed share their training
-# and test pixels). Prints a markdown table of OA / AA / kappa (mean and standard
-# deviation), compression ratios and training times (the section of docs/benchmarks.md).
+# classify.sh - classification on compressed HSI: SpectralFormer on the EnMAP Potsdam mosaic
+# and its labels, (a) on the original Float32 cube, (b) on HINER files at each rate, (c) the
+# same with ASW, (d) with ASW + ISI; k-nearest neighbours, an SVM and a random forest on the
+# original cube (bench/classify_baselines.py). Every configuration runs the same seeds: the
+# seed draws the split (50 training pixels per class, the other labelled pixels for
+# testing) and the classifier's initial weights, so results are paired by seed. Prints the
+# tables of docs/benchmarks.md (bench/classify_summary.py): mean and standard deviation over
+# the seeds, and paired OA differences with their 95 % confidence intervals.
 #
 #   bench/classify.sh [BUILD_DIR] [WORK_DIR]
 #     BUILD_DIR  a build of this tree with the tool and the GDAL plugin (default: build)
-#     WORK_DIR   .hiner files, class maps and JSON metrics (default: /tmp/hiner-classify-bench);
-#                existing .hiner files and JSON results there are reused, so an interrupted
-#                run resumes where it stopped
-# Environment: SEEDS (default "1 2 3"), RATES (default "0.1 0.2"), EPOCHS (classifier,
-# default: the tool's), PER_CLASS (training pixels per class, default 50), THREADS
-# (default 2), HINER_EPOCHS (compression, default: the driver's automatic budget), DATA
-# (default ../shared/data next to the tree), MAPS=1 to write the class maps too.
+#     WORK_DIR   .hiner files, JSON results (default: /tmp/hiner-classify-bench); existing
+#                .hiner files and results there are reused, so an interrupted run resumes
+# Environment: SEEDS (default 1..10), RATES (default "0.01 0.02 0.05 0.1"), PAR (runs at
+# once, default 2, each on THREADS threads, default 1), PER_CLASS (default 50), DATA
+# (default ../shared/data next to the tree), ARGS (more hiner-classify options for every
+# run), BASELINES=0 to skip them, HINER_EFFORT (the encoder's EFFORT, default: the driver's),
+# MAPS=1 to write the class maps too.
 set -eu
 HERE=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=$(cd "${1:-$HERE/build}" && pwd)
 WORK=${2:-/tmp/hiner-classify-bench}
 DATA=${DATA:-$HERE/../shared/data}
-SEEDS=${SEEDS:-"1 2 3"}
-RATES=${RATES:-"0.1 0.2"}
-EPOCHS=${EPOCHS:-}
+SEEDS=${SEEDS:-"1 2 3 4 5 6 7 8 9 10"}
+RATES=${RATES:-"0.01 0.02 0.05 0.1"}
+PAR=${PAR:-2}
+THREADS=${THREADS:-1}
 PER_CLASS=${PER_CLASS:-50}
-THREADS=${THREADS:-2}
-HINER_EPOCHS=${HINER_EPOCHS:-AUTO}
+ARGS=${ARGS:-}
+BASELINES=${BASELINES:-1}
+HINER_EFFORT=${HINER_EFFORT:-}
 MAPS=${MAPS:-0}
 SRC=$DATA/enmap_potsdam_mosaic_224.tif
 LAB=$DATA/enmap_potsdam_mosaic_labels.tif
@@ -38,74 +42,55 @@ fi
 [ -x "$TOOL" ] || { echo "classify.sh: $TOOL not built" >&2; exit 1; }
 mkdir -p "$WORK"
 export GDAL_DRIVER_PATH="$BUILD/gdalplugins"
+export OPENBLAS_NUM_THREADS=1
 
-# the compressed files (HINER training, about 7 minutes each with the default budget)
+# the compressed files, with the command and the library's commit beside each
 for r in $RATES; do
     f="$WORK/enmap_$r.hiner"
-    if [ ! -f "$f" ]; then
-        echo "== compressing at $r bpppb ($HINER_EPOCHS epochs)" >&2
-        GDAL_NUM_THREADS=$THREADS gdal_translate -q -of HINER -co BPPPB="$r" \
-            -co EPOCHS="$HINER_EPOCHS" "$SRC" "$f"
-    fi
+    [ -f "$f" ] && continue
+    echo "== compressing at $r bpppb" >&2
+    set -- -of HINER -co BPPPB="$r" ${HINER_EFFORT:+-co EFFORT="$HINER_EFFORT"}
+    echo "gdal_translate $* $SRC $f  # $(git -C "$HERE" rev-parse HEAD 2>/dev/null)" \
+        > "$f.cmd"
+    GDAL_NUM_THREADS=$((PAR * THREADS)) gdal_translate -q "$@" "$SRC" "$f.part"
+    mv "$f.part" "$f"
 done
 
-run() { # name image [options]
+# every run as one line: NAME IMAGE [OPTIONS]
+jobs="$WORK/jobs.txt"
+: > "$jobs"
+for s in $SEEDS; do
+    echo "a_orig_s$s $SRC --seed $s" >> "$jobs"
+    for r in $RATES; do
+        f="$WORK/enmap_$r.hiner"
+        echo "b_${r}_s$s $f --seed $s" >> "$jobs"
+        echo "c_${r}_s$s $f --seed $s --asw" >> "$jobs"
+        echo "d_${r}_s$s $f --seed $s --asw --isi" >> "$jobs"
+    done
+done
+run_one() { # NAME IMAGE [OPTIONS]
     name=$1 img=$2
     shift 2
     [ -f "$WORK/$name.json" ] && return 0
-    echo "== $name" >&2
-    set -- "$@" ${EPOCHS:+--epochs "$EPOCHS"}
     [ "$MAPS" = 1 ] && set -- "$@" --out "$WORK/$name.tif"
+    # shellcheck disable=SC2086
     "$TOOL" "$img" "$LAB" --train-per-class "$PER_CLASS" --threads "$THREADS" --quiet \
-        --json "$WORK/$name.json.part" "$@" > "$WORK/$name.txt"
-    mv "$WORK/$name.json.part" "$WORK/$name.json"
+        --json "$WORK/$name.json.part" "$@" $ARGS > "$WORK/$name.txt" &&
+        mv "$WORK/$name.json.part" "$WORK/$name.json" && echo "== $name" >&2
 }
-
-for s in $SEEDS; do
-    run "a_orig_s$s" "$SRC" --seed "$s"
-    for r in $RATES; do
-        run "b_${r}_s$s" "$WORK/enmap_$r.hiner" --seed "$s"
-        run "c_${r}_s$s" "$WORK/enmap_$r.hiner" --seed "$s" --asw
-        run "d_${r}_s$s" "$WORK/enmap_$r.hiner" --seed "$s" --asw --isi
-    done
+# PAR workers, each taking every PAR-th line
+i=1
+while [ "$i" -le "$PAR" ]; do
+    sed -n "$i~${PAR}p" "$jobs" | while read -r line; do
+        # shellcheck disable=SC2086
+        run_one $line || echo "classify.sh: failed: $line (see $WORK)" >&2
+    done &
+    i=$((i + 1))
 done
+wait
 
-python3 - "$WORK" "$RATES" "$SEEDS" <<'EOF'
-import json, os, statistics, sys
-work, rates, seeds = sys.argv[1], sys.argv[2].split(), sys.argv[3].split()
-def load(name):
-    return [json.load(open(os.path.join(work, f"{name}_s{s}.json"))) for s in seeds]
-def ms(v, scale=100.0):
-    v = [x * scale for x in v]
-    sd = statistics.stdev(v) if len(v) > 1 else 0.0
-    return f"{statistics.mean(v):.2f} ± {sd:.2f}"
-rows = [("(a) original Float32", "a_orig")]
-for r in rates:
-    rows += [(f"(b) HINER {r}", f"b_{r}"), (f"(c) HINER {r} + ASW", f"c_{r}"),
-             (f"(d) HINER {r} + ASW + ISI", f"d_{r}")]
-j0 = load("a_orig")[0]
-print(f"{len(seeds)} seeds; {j0['split']['per_class']} training pixels per class "
-      f"({j0['split']['train_pixels']} training, {j0['split']['test_pixels']} test pixels)\n")
-print("| data | bpppb | ratio | OA % | AA % | kappa x 100 | training s | total s |")
-print("| --- | --- | --- | --- | --- | --- | --- | --- |")
-for label, name in rows:
-    js = load(name)
-    bp = js[0]["bpppb"]
-    ratio = js[0]["compression_ratio"]
-    print(f"| {label} | {bp:.4f} | {ratio:.0f} |" if bp else f"| {label} | 32 | 1 |",
-          ms([j["oa"] for j in js]), "|", ms([j["aa"] for j in js]), "|",
-          ms([j["kappa"] for j in js]), "|",
-          f"{statistics.mean(j['train_seconds'] for j in js):.0f} |",
-          f"{statistics.mean(j['total_seconds'] for j in js):.0f} |")
-# paired by seed (same split and initialisation): what the targets compare
-print("\nPaired OA differences in points (mean ± sd over seeds; per seed):\n")
-print("| rate | (b) - (a) | (c) - (b) | (d) - (b) | (d) - (a) |")
-print("| --- | --- | --- | --- | --- |")
-def diff(x, y):
-    d = [100.0 * (p["oa"] - q["oa"]) for p, q in zip(load(x), load(y))]
-    sd = statistics.stdev(d) if len(d) > 1 else 0.0
-    return f"{statistics.mean(d):+.2f} ± {sd:.2f} (" + ", ".join(f"{v:+.1f}" for v in d) + ")"
-for r in rates:
-    print(f"| {r} | {diff(f'b_{r}', 'a_orig')} | {diff(f'c_{r}', f'b_{r}')} | "
-          f"{diff(f'd_{r}', f'b_{r}')} | {diff(f'd_{r}', 'a_orig')} |")
-EOF
+if [ "$BASELINES" = 1 ]; then
+    /usr/bin/python3 "$HERE/bench/classify_baselines.py" "$TOOL" "$SRC" "$LAB" \
+        "$WORK/baselines" $SEEDS >&2
+fi
+/usr/bin/python3 "$HERE/bench/classify_summary.py" "$WORK" "$RATES" "$SEEDS"
