@@ -12,7 +12,8 @@ what the issue asks of them:
 
 usage: bench/tiles.py [--build build] [--scene abu_beach1_188] [--k 2,4,7] [--bpppb 0.2]
                       [--work /tmp/hiner-tiles-bench] [--co KEY=VALUE ...] [--no-pca]
-Results: WORK/tiles.json and a Markdown table on stdout. Encodes already in WORK are kept
+Results: WORK/tiles.json, a Markdown table on stdout and, for each tiled scene,
+WORK/corner_xK.png (a tile corner zoomed: source, decoded, error). Encodes already in WORK are kept
 (delete the .hiner to measure again).
 """
 import argparse
@@ -79,6 +80,37 @@ def seams(ref, rec, valid, tw, th):
     return (se[1] / n[1]) ** 0.5, (se[0] / n[0]) ** 0.5
 
 
+def corner_png(ref, dec, valid, tw, th, path):
+    """A 48 x 48 crop centred on the first inner tile corner, one band in the middle of the
+    spectrum: source, decoded, and the error (stretched), with the tile edges drawn."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    b = ref.shape[0] // 2
+    r = 24
+    sl = (slice(th - r, th + r), slice(tw - r, tw + r))
+    v = valid[b]
+    lo, hi = np.percentile(ref[b][sl], [1, 99])    # the crop's own stretch
+    err = (dec[b] - ref[b])[sl] / (ref[b][v].max() - ref[b][v].min())
+    e = max(float(np.abs(err).max()), 1e-12)
+    fig, ax = plt.subplots(1, 3, figsize=(10, 3.6))
+    for a, img, title, kw in (
+            (ax[0], ref[b][sl], 'source, band %d' % (b + 1), dict(cmap='gray', vmin=lo, vmax=hi)),
+            (ax[1], dec[b][sl], 'decoded', dict(cmap='gray', vmin=lo, vmax=hi)),
+            (ax[2], err, 'error / band range (+-%.3f)' % e, dict(cmap='RdBu', vmin=-e, vmax=e))):
+        a.imshow(img, interpolation='nearest', **kw)
+        a.axhline(r - 0.5, color='y', lw=0.6)
+        a.axvline(r - 0.5, color='y', lw=0.6)
+        a.set_title(title, fontsize=9)
+        a.set_xticks([])
+        a.set_yticks([])
+    fig.suptitle('a corner of four tiles (%d x %d), zoomed: the tile edges in yellow' % (tw, th),
+                 fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
 def tiles_of(hiner_tool, path):
     """{(tx, ty): (x0, y0, w, h, offset, bytes)} from 'hiner info --tiles'."""
     out = subprocess.run([hiner_tool, 'info', '--tiles', path], capture_output=True,
@@ -128,6 +160,8 @@ def main():
     os.makedirs(a.work, exist_ok=True)
     env = dict(os.environ, GDAL_DRIVER_PATH=os.path.join(os.path.abspath(a.build), 'gdalplugins'),
                GDAL_NUM_THREADS='2')
+    gdal.SetConfigOption('GDAL_DRIVER_PATH', env['GDAL_DRIVER_PATH'])
+    gdal.AllRegister()
     hiner_tool = os.path.join(a.build, 'tools', 'hiner')
     results = []
     jpath = os.path.join(a.work, 'tiles.json')
@@ -169,6 +203,9 @@ def main():
         rec['tile'] = [tw, th]
         if tw < W or th < H:
             rec['seam_rmse'], rec['interior_rmse'] = seams(ref, dec, valid, tw, th)
+            if tw + 24 <= W and th + 24 <= H:
+                rec['corner_png'] = os.path.join(a.work, 'corner_x%d.png' % k)
+                corner_png(ref, dec, valid, tw, th, rec['corner_png'])
         del ref, dec, valid
         # a 256 x 256 window of 3 bands in a new process, and over /vsicurl/
         win = (max(0, W // 2 - 128), max(0, H // 2 - 128), min(256, W), min(256, H))

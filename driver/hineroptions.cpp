@@ -62,8 +62,8 @@ const HINEROption HINER_CREATION_OPTIONS[] = {
     {"ENTROPY", T::Select, 0, 0, false, false, "AUTO", "Entropy coder of the weights",
      apszEntropy, 0, apszEntropyAliases},
     {"BLOCKXSIZE", T::Int, 1, 65535, false, false, nullptr,
-     "Tile width: each tile is its own network and a block of the file (default: 256, and "
-     "a scene up to 320 wide stays one tile)",
+     "Tile width: each tile is its own network and a block of the file (default: 160, and "
+     "a scene up to 200 wide stays one tile)",
      nullptr, 0, nullptr},
     {"BLOCKYSIZE", T::Int, 1, 65535, false, false, nullptr,
      "Tile height (default: as BLOCKXSIZE)", nullptr, 0, nullptr},

@@ -202,7 +202,7 @@ typedef struct hiner_params {
 } hiner_params;
 
 /* The automatic tile size, in pixels per side. */
-#define HINER_TILE_AUTO 256
+#define HINER_TILE_AUTO 160
 /* The default effort, and its range. */
 #define HINER_EFFORT_DEFAULT 5
 #define HINER_EFFORT_MAX 9

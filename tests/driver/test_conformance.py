@@ -489,7 +489,7 @@ def test_createcopy_names_the_exact_smallest_target(tmp):
 
 
 def test_tiled_scene_smallest_target_works(tmp):
-    """A scene wider than a tile (330 pixels: two tiles of 256) at the default rate fails
+    """A scene wider than a tile (330 pixels: three tiles of 160) at the default rate fails
     naming a target counted per tile; that target writes the file."""
     src = write_tif(str(tmp / 'wide.tif'), smooth(2, 40, 330))
     dst = str(tmp / 'wide.hiner')
