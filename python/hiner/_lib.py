@@ -41,6 +41,23 @@ LOG_FN = ctypes.CFUNCTYPE(None, c_int, c_char_p, c_void_p)
 READ_AT_FN = ctypes.CFUNCTYPE(c_int, c_void_p, c_uint64, c_void_p, c_size_t)
 
 
+class Handle:
+    """A wrapper of a C handle that close() frees: also at the end of a with block and when
+    the object is collected."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:
+            pass
+
+
 class HinerError(RuntimeError):
     """A libhiner call failed: status (negative), its name, and the library's detail."""
 

@@ -100,7 +100,7 @@ def encode(cube, p=None, nodata=None, wavelengths=None, meta=None, **fields):
     return L.take(dll, out.value, size.value)
 
 
-class Model:
+class Model(L.Handle):
     """A .hiner file opened for decoding: Model(path) or Model(data=bytes). Tiled files
     are read lazily: a tile's bytes when a decode first needs them."""
 
@@ -132,18 +132,6 @@ class Model:
         if getattr(self, '_h', None):
             self._dll.hiner_model_free(self._h)
         self._h = None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def __del__(self):
-        try:
-            self.close()
-        except Exception:
-            pass
 
     @property
     def wavelengths(self):

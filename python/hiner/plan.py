@@ -58,7 +58,7 @@ def params_from_options(options=()):
     return p
 
 
-class SourcePlan:
+class SourcePlan(L.Handle):
     """A GDAL source and the tiler for it, as CreateCopy makes them: SourcePlan(path,
     ['BPPPB=0.2', ...]). Add every tile's statistics to .tiler, then finish(); then
     .tiler.save() for the workers, .tiler.head(sizes) for the file, write_pam(dst)."""
@@ -106,15 +106,3 @@ class SourcePlan:
         if getattr(self, '_h', None):
             self._dll.HINERPlanClose(self._h)
         self._h = None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def __del__(self):
-        try:
-            self.close()
-        except Exception:
-            pass

@@ -67,7 +67,7 @@ class Pixels:
             raise ValueError('%s: %d bytes of samples, expected %d' % (what, n, nbytes))
 
 
-class Tiler:
+class Tiler(L.Handle):
     """A hiner_tiler. Tiler.create plans a scene (statistics added, then plan());
     Tiler.load reads a planned one saved by another process (save()), to encode tiles."""
 
@@ -121,12 +121,6 @@ class Tiler:
         if self._h and self._owned:
             self._dll.hiner_tiler_free(self._h)
         self._h = None
-
-    def __del__(self):
-        try:
-            self.close()
-        except Exception:
-            pass
 
     @property
     def handle(self):
