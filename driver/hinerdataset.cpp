@@ -180,8 +180,8 @@ HINERDataset::~HINERDataset()
     else
         HINERDataset::FlushCache(true);
     m_poModel.reset(); /* before the file it reads from */
-    if (m_fpModel)
-        VSIFCloseL(m_fpModel);
+    if (m_oSource.fp)
+        VSIFCloseL(m_oSource.fp);
     if (!m_asGCPs.empty())
         GDALDeinitGCPs(static_cast<int>(m_asGCPs.size()), m_asGCPs.data());
 }
@@ -325,12 +325,24 @@ const GByte *HINERDataset::GetBand(int nBand)
 /*                                 Open                                 */
 /************************************************************************/
 
+/* One read of the model's file. Over a network file system each read gets a handle of its
+ * own: /vsicurl/ doubles the download of a read that continues the handle's last one, so
+ * reading neighbouring tiles of a window through one handle fetched the tiles after them
+ * too. Downloaded blocks are cached per file system, not per handle. */
 static int HINERVSIReadAt(void *pUser, uint64_t nOffset, void *pBuf, size_t nBytes)
 {
-    VSILFILE *fp = static_cast<VSILFILE *>(pUser);
-    if (VSIFSeekL(fp, static_cast<vsi_l_offset>(nOffset), SEEK_SET) != 0)
-        return 1;
-    return VSIFReadL(pBuf, 1, nBytes, fp) == nBytes ? 0 : 1;
+    const HINERDataset::Source *psSrc = static_cast<const HINERDataset::Source *>(pUser);
+    VSILFILE *fp = psSrc->fp;
+    VSILFILE *fpOwn = nullptr;
+    if (psSrc->bRemote && (fpOwn = VSIFOpenL(psSrc->osName, "rb")) != nullptr)
+        fp = fpOwn;
+    const int nRet = VSIFSeekL(fp, static_cast<vsi_l_offset>(nOffset), SEEK_SET) != 0 ||
+                             VSIFReadL(pBuf, 1, nBytes, fp) != nBytes
+                         ? 1
+                         : 0;
+    if (fpOwn)
+        VSIFCloseL(fpOwn);
+    return nRet;
 }
 
 GDALDataset *HINERDataset::Open(GDALOpenInfo *poOpenInfo)
@@ -350,15 +362,16 @@ GDALDataset *HINERDataset::Open(GDALOpenInfo *poOpenInfo)
 /* The model of an identified file, read through VSI: a tiled file lazily (its head now, a
  * tile with one range read when a block needs it), so the dataset keeps the file open;
  * nullptr, with a CPLError, on failure. */
-static HINERModelPtr HINEROpenModel(GDALOpenInfo *poOpenInfo, VSILFILE *fp)
+static HINERModelPtr HINEROpenModel(GDALOpenInfo *poOpenInfo, HINERDataset::Source *psSrc)
 {
+    VSILFILE *fp = psSrc->fp;
     if (VSIFSeekL(fp, 0, SEEK_END) != 0)
         return nullptr;
     const vsi_l_offset nSize = VSIFTellL(fp);
     hiner_reader sReader;
     sReader.size = static_cast<uint64_t>(nSize);
     sReader.read_at = HINERVSIReadAt;
-    sReader.user = fp;
+    sReader.user = psSrc;
     hiner_model *psModel = nullptr;
     const int nStatus = hiner_open_lazy(&sReader, &psModel);
     if (nStatus != HINER_OK)
@@ -527,9 +540,11 @@ GDALDataset *HINERDataset::OpenInternal(GDALOpenInfo *poOpenInfo)
     }
     /* the file stays open with the dataset: a tiled file's tiles are read when needed */
     auto poDS = std::make_unique<HINERDataset>();
-    poDS->m_fpModel = poOpenInfo->fpL;
+    poDS->m_oSource.fp = poOpenInfo->fpL;
     poOpenInfo->fpL = nullptr;
-    HINERModelPtr poModel = HINEROpenModel(poOpenInfo, poDS->m_fpModel);
+    poDS->m_oSource.osName = poOpenInfo->pszFilename;
+    poDS->m_oSource.bRemote = !VSIIsLocal(poOpenInfo->pszFilename);
+    HINERModelPtr poModel = HINEROpenModel(poOpenInfo, &poDS->m_oSource);
     if (!poModel)
         return nullptr;
     hiner_info sInfo;

@@ -34,7 +34,6 @@ class HINERDataset final : public GDALPamDataset
 
     /* reading */
     HINERModelPtr m_poModel{};
-    VSILFILE *m_fpModel = nullptr;       /* the file the model reads tiles from */
     int m_nTileXSize = 0, m_nTileYSize = 0; /* a tiled file's grid (blocks), else 0 */
     std::vector<GByte> m_abyTile{};      /* a ragged tile before it is copied to its block */
     hiner_dtype m_eFileType = HINER_FLOAT32;
@@ -83,6 +82,17 @@ class HINERDataset final : public GDALPamDataset
     void CreateInterpolatedBands(const hiner_info &sInfo, const hiner_meta &sMeta,
                                  const std::vector<double> &adfRequested, GDALDataType eDT);
     void ApplyTuningOptions(GDALOpenInfo *poOpenInfo, GDALDataType eDT);
+
+  public:
+    /* the file the model reads tiles from, its name and whether it is on a network file
+       system (a fresh handle per read there: HINERVSIReadAt) */
+    struct Source
+    {
+        VSILFILE *fp = nullptr;
+        CPLString osName{};
+        bool bRemote = false;
+    };
+    Source m_oSource{};
 
   public:
     HINERDataset();

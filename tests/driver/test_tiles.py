@@ -195,3 +195,28 @@ def test_vsicurl_reads_the_head_and_the_tiles_a_window_touches(big, server):
     # from the whole file
     assert got <= 2 * (head_end + tile) + 2 * 16384, (got, head_end, tile, size)
     assert got < size / 2, (got, size)
+
+
+def test_vsicurl_window_across_neighbouring_tiles(big, server):
+    """A window across four tiles, two pairs that follow each other in the file: fetched,
+    the head and those tiles, not the tiles after them (/vsicurl/ doubles a download that
+    continues its handle's last one; the driver reads each tile through a handle of its
+    own)."""
+    proc, port = server
+    url = '/vsicurl/http://127.0.0.1:%d/%s' % (port, os.path.basename(big))
+    head_end, tidx = tile_index(big)
+    lds = gdal.Open(big)
+    local = lds.GetRasterBand(2).ReadAsArray(80, 80, 32, 32)
+    gdal.SetConfigOption('GDAL_DISABLE_READDIR_ON_OPEN', 'EMPTY_DIR')
+    try:
+        ds = gdal.Open(url)
+        remote = ds.GetRasterBand(2).ReadAsArray(80, 80, 32, 32)
+        ds = None
+    finally:
+        gdal.SetConfigOption('GDAL_DISABLE_READDIR_ON_OPEN', None)
+        gdal.VSICurlClearCache()
+    np.testing.assert_array_equal(remote, local)
+    touched = sum(tidx[t][1] for t in (0, 1, 3, 4))  # tiles (0,0) (1,0) (0,1) (1,1)
+    got = fetched(proc)
+    # the head and the tail's 16 KB block, and per tile at most one 16 KB block of slack
+    assert got <= head_end + touched + 6 * 16384, (got, head_end, touched)
