@@ -69,7 +69,8 @@ def default_tile(src, bpppb, dst):
         cpu, wall = time.thread_time() - c0, time.perf_counter() - t0
         text = '\n'.join(lines)
         if first:
-            m = re.search(r'training: (\d+) epochs, then (\d+) of fine-tuning', text)
+            m = re.search(r'training: (\d+) epochs(?: \(automatic\))?, then (\d+) of '
+                          r'fine-tuning', text)
             out['default_epochs'], out['default_qat'] = int(m.group(1)), int(m.group(2))
         else:
             epoch = float(re.search(r'training epoch 1/1 .* ([\d.]+) s', text).group(1))
@@ -202,11 +203,12 @@ def main():
     rec['overhead_cpu'] = rec['dask_1_cpu_s'] / rec['local_cpu_s'] - 1
     rec['loadavg'] = loads
 
-    if a.default_tile:
-        rec.update(default_tile(src, a.bpppb, dst('default')))
-
     with open(os.path.join(a.work, 'dask.json'), 'w') as f:
         json.dump(rec, f, indent=1)
+    if a.default_tile:
+        rec.update(default_tile(src, a.bpppb, dst('default')))
+        with open(os.path.join(a.work, 'dask.json'), 'w') as f:
+            json.dump(rec, f, indent=1)
     print(json.dumps(rec))
     print('\n| %s, %d tiles, %s | wall s | CPU s |' % (rec['scene'], rec['tiles'],
                                                     ' '.join(options)))
