@@ -459,19 +459,11 @@ def test_create_below_the_smallest_target_fails_at_create(tmp):
         ds = None
 
 
-def test_createcopy_names_the_exact_smallest_target(tmp):
+def test_createcopy_names_the_exact_smallest_target(tmp, byte_tif):
     """gdal_translate of a 20 x 20 Byte raster with a UTM CRS (GDAL's byte.tif) at the
     default rate fails naming the smallest target for its pixels and metadata: that one
     writes the file, one byte less fails."""
-    src = str(tmp / 'byte.tif')
-    ds = gdal.GetDriverByName('GTiff').Create(src, 20, 20, 1, gdal.GDT_Byte)
-    ds.SetGeoTransform((440720, 60, 0, 3751320, 0, -60))
-    nad27 = osr.SpatialReference()
-    nad27.ImportFromEPSG(26711)
-    ds.SetSpatialRef(nad27)
-    y, x = np.mgrid[0:20, 0:20]
-    ds.GetRasterBand(1).WriteArray((100 + 50 * np.sin(x / 3.0) + 3 * y).astype(np.uint8))
-    ds = None
+    src = byte_tif
     dst = str(tmp / 'byte.hiner')
     with pytest.raises(RuntimeError) as e:
         gdal.Translate(dst, src, format='HINER', creationOptions=FAST)

@@ -194,21 +194,6 @@ def test_gdalwarp_to_hiner(hiner, tmp):
     assert not os.path.exists(out + '.hiner-bands')
 
 
-@pytest.fixture(scope='module')
-def byte_tif(tmp):
-    """GDAL's byte.tif: 20 x 20 Byte, NAD27 / UTM 11N."""
-    path = str(tmp / 'byte.tif')
-    ds = gdal.GetDriverByName('GTiff').Create(path, 20, 20, 1, gdal.GDT_Byte)
-    ds.SetGeoTransform((440720, 60, 0, 3751320, 0, -60))
-    srs = osr.SpatialReference()
-    srs.ImportFromEPSG(26711)
-    ds.SetSpatialRef(srs)
-    y, x = np.mgrid[0:20, 0:20]
-    ds.GetRasterBand(1).WriteArray((100 + 50 * np.sin(x / 3.0) + 3 * y).astype(np.uint8))
-    ds = None
-    return path
-
-
 def test_gdalwarp_target_too_small_exits_nonzero(byte_tif, tmp):
     """The issue's command: at the default rate Create() fails and gdalwarp exits non-zero
     naming the smallest BPPPB and SIZE for the shape and type."""
