@@ -98,6 +98,21 @@ class Cube(ctypes.Structure):
         ('read_window', c_void_p), ('window_user', c_void_p),
     ]
 
+    @classmethod
+    def describe(cls, shape, dtype_name, nodata=None, wavelengths=None):
+        """A hiner_cube for a (bands, height, width) cube without its pixels; the
+        wavelengths' array lives as long as the cube."""
+        C, H, W = shape
+        c = cls()
+        c.width, c.height, c.bands = W, H, C
+        c.dtype = DTYPE_OF[dtype_name]
+        if nodata is not None:
+            c.has_nodata, c.nodata = 1, float(nodata)
+        if wavelengths is not None:
+            c._wl = (c_double * C)(*[float(v) for v in wavelengths])
+            c.wavelengths = ctypes.cast(c._wl, POINTER(c_double))
+        return c
+
 
 class Gcp(ctypes.Structure):
     _fields_ = [('id', c_char_p), ('info', c_char_p), ('pixel', c_double),

@@ -78,17 +78,8 @@ def encode(cube, p=None, nodata=None, wavelengths=None, meta=None, **fields):
     elif fields:
         raise TypeError('give params or fields, not both')
     dll = L.lib()
-    C, H, W = cube.shape
-    c = L.Cube()
-    c.width, c.height, c.bands = W, H, C
-    c.dtype = L.DTYPE_OF[cube.dtype.name]
+    c = L.Cube.describe(cube.shape, cube.dtype.name, nodata, wavelengths)
     c.data = cube.ctypes.data
-    if nodata is not None:
-        c.has_nodata, c.nodata = 1, float(nodata)
-    wl = None
-    if wavelengths is not None:
-        wl = (ctypes.c_double * C)(*[float(v) for v in wavelengths])
-        c.wavelengths = ctypes.cast(wl, ctypes.POINTER(ctypes.c_double))
     log = L.LogCollector()
     q = L.Params.from_buffer_copy(bytes(p))
     q.log = log.fn

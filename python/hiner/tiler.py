@@ -89,16 +89,7 @@ class Tiler(L.Handle):
         """A tiler for a (bands, height, width) cube of numpy dtype `dtype`; p: a
         hiner_params (params()) whose size target and tile size apply."""
         dll = dll or L.lib()
-        C, H, W = shape
-        cube = L.Cube()
-        cube.width, cube.height, cube.bands = W, H, C
-        cube.dtype = L.DTYPE_OF[np.dtype(dtype).name]
-        if nodata is not None:
-            cube.has_nodata, cube.nodata = 1, float(nodata)
-        wl = None
-        if wavelengths is not None:
-            wl = (ctypes.c_double * C)(*[float(v) for v in wavelengths])
-            cube.wavelengths = ctypes.cast(wl, ctypes.POINTER(ctypes.c_double))
+        cube = L.Cube.describe(shape, np.dtype(dtype).name, nodata, wavelengths)
         p = p if p is not None else params()
         log = L.LogCollector()
         q = L.Params.from_buffer_copy(bytes(p))
@@ -106,7 +97,7 @@ class Tiler(L.Handle):
         h = ctypes.c_void_p()
         L.check(dll.hiner_tiler_create(L.byref(cube), L.byref(q), L.byref(h)), log.take(),
                 'hiner_tiler_create')
-        return cls(h.value, dll, C, dtype)
+        return cls(h.value, dll, shape[0], dtype)
 
     @classmethod
     def load(cls, blob, bands, dtype, dll=None):
