@@ -34,9 +34,10 @@ typedef struct hiner_classifier hiner_classifier;
 typedef struct hiner_classify_params {
     uint32_t abi_version; /* set by hiner_classify_params_init(); do not change */
 
-    /* --- the model (defaults: SpectralFormer's) --- */
-    int patch;            /* side of the spatial patch around a pixel, odd, default 7 */
-    int band_group;       /* adjacent bands in a band's token, odd, default 3 */
+    /* --- the model: SpectralFormer (its published settings but the patch, the band
+     *     groups and the stride, chosen by measurement) --- */
+    int patch;            /* side of the spatial patch around a pixel, odd, default 3 */
+    int band_group;       /* adjacent bands in a band's token, odd, default 5 */
     int dim;              /* token width, default 64 */
     int depth;            /* transformer layers, default 5 */
     int heads;            /* attention heads (dividing dim), default 4 */
@@ -79,7 +80,8 @@ typedef struct hiner_classify_params {
     /* --- appended fields (the layout above is unchanged) --- */
     int band_stride;      /* a token every band_stride bands (ceil(bands / band_stride)
                              tokens, each of band_group bands around its band): fewer
-                             tokens, less work per pixel; default 1 */
+                             tokens, less work per pixel; default 4 (1: a token per
+                             band, as the paper's SpectralFormer) */
     int augment;          /* 1: each training patch is flipped and rotated at random (one of
                              the 8 symmetries of the square), default 0 */
     uint64_t reserved[15]; /* zero */

@@ -1,6 +1,7 @@
 /*
  * params.c - the classifier's parameters: SpectralFormer's defaults (patch, band group,
- * depth, optimiser, schedule) and the range check every entry point runs first.
+ * depth, optimiser, schedule; patch, band grouping and stride chosen by measurement on the
+ * EnMAP mosaic, docs/benchmarks.md) and the range check every entry point runs first.
  */
 #include <string.h>
 
@@ -12,9 +13,9 @@ hiner_status hiner_classify_params_init(hiner_classify_params *p, int abi_versio
     HN_CHECK(abi_version != HINER_ABI_VERSION, HINER_E_ABI);
     memset(p, 0, sizeof *p);
     p->abi_version = HINER_ABI_VERSION;
-    p->patch = 7;
-    p->band_group = 3;
-    p->band_stride = 1;
+    p->patch = 3;
+    p->band_group = 5;
+    p->band_stride = 4;
     p->dim = 64;
     p->depth = 5;
     p->heads = 4;

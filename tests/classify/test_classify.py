@@ -176,7 +176,7 @@ def main():
     with tempfile.TemporaryDirectory() as d:
         labels, nodata = write_scene(d)
         img, lab = os.path.join(d, "image.tif"), os.path.join(d, "labels.tif")
-        common = ["--train-per-class", "10", "--epochs", "12", "--threads", "2", "--seed", "3",
+        common = ["--train-per-class", "10", "--epochs", "60", "--threads", "2", "--seed", "3",
                   "--quiet"]
         # 1. the uncompressed baseline from a GeoTIFF
         rc, out, err = run(tool, img, lab, *common, "--out", os.path.join(d, "map_tif.tif"),
