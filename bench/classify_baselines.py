@@ -45,6 +45,16 @@ def load_image(path):
     return x.reshape(x.shape[0], -1).T, valid
 
 
+def tool_split(tool, image, labels, path, valid, args=()):
+    """The training and test labels (flat, 0 elsewhere and on invalid pixels) of the split
+    hiner-classify draws with ARGS (--seed, --train-per-class, ...), written to PATH once."""
+    if not os.path.exists(path):
+        subprocess.run([tool, image, labels, "--quiet", "--split-only", path, *args],
+                       check=True)
+    s = gdal.Open(path).ReadAsArray().reshape(2, -1)
+    return np.where(valid.ravel(), s[0], 0), np.where(valid.ravel(), s[1], 0)
+
+
 def scores(truth, pred, k):
     cm = np.zeros((k, k), np.int64)
     np.add.at(cm, (truth - 1, pred - 1), 1)
@@ -88,14 +98,8 @@ def main():
     os.makedirs(out, exist_ok=True)
     x, valid = load_image(image)
     for seed in seeds:
-        split = os.path.join(out, f"split_s{seed}.tif")
-        if not os.path.exists(split):
-            subprocess.run([tool, image, labels, "--seed", str(seed), "--quiet",
-                            "--split-only", split], check=True)
-        s = gdal.Open(split).ReadAsArray().reshape(2, -1)
-        tr, te = s[0], s[1]
-        tr = np.where(valid.ravel(), tr, 0)
-        te = np.where(valid.ravel(), te, 0)
+        tr, te = tool_split(tool, image, labels, os.path.join(out, f"split_s{seed}.tif"),
+                            valid, ["--seed", str(seed)])
         k = int(max(tr.max(), te.max()))
         for name, make in models().items():
             path = os.path.join(out, f"{name}_s{seed}.json")

@@ -20,22 +20,21 @@ Needs python3-sklearn (scripts/install-deps.sh --bench).
 """
 import json
 import os
-import subprocess
 import sys
 
 import numpy as np
 from osgeo import gdal
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from classify_baselines import load_image, models, scores  # noqa: E402
+from classify_baselines import load_image, models, scores, tool_split  # noqa: E402
 
 gdal.UseExceptions()
 
 
-def window_mean(x, valid, shape, side):
+def window_mean(x, valid, side):
     """Per-pixel mean spectrum of the valid pixels in a side x side window (edges mirrored)."""
     from scipy.ndimage import uniform_filter
-    h, w = shape
+    h, w = valid.shape
     cube = x.T.reshape(-1, h, w)
     m = valid.astype(np.float64)
     den = uniform_filter(m, side, mode="mirror")
@@ -59,18 +58,11 @@ def neighbour_agreement(lab):
     return {int(k): same[k] / tot[k] for k in np.flatnonzero(tot)}, same.sum() / tot.sum()
 
 
-def split(tool, image, labels, out, seed, fraction, per_class=50):
-    """fraction 0: per_class pixels of each class."""
-    name = f"split_s{seed}" + (f"_f{fraction}" if fraction else
-                               f"_n{per_class}" if per_class != 50 else "") + ".tif"
-    path = os.path.join(out, name)
-    if not os.path.exists(path):
-        args = (["--train-fraction", str(fraction)] if fraction else
-                ["--train-per-class", str(per_class)])
-        subprocess.run([tool, image, labels, "--seed", str(seed), "--quiet",
-                        "--split-only", path] + args, check=True)
-    s = gdal.Open(path).ReadAsArray().reshape(2, -1)
-    return s[0], s[1]
+def mean_sd(rows):
+    """' | '-joined 'mean ± sd' of each column of rows."""
+    r = np.array(rows)
+    sd = r.std(0, ddof=1 if len(r) > 1 else 0)
+    return " | ".join(f"{m:.2f} ± {s:.2f}" for m, s in zip(r.mean(0), sd))
 
 
 def svm_oa(feats, tr, te, seed):
@@ -91,7 +83,7 @@ def main():
     x, valid = load_image(image)
     feats = {"spectrum": x}
     for side in (3, 5, 7):
-        feats[f"+{side}x{side} mean"] = np.hstack([x, window_mean(x, valid, valid.shape, side)])
+        feats[f"+{side}x{side} mean"] = np.hstack([x, window_mean(x, valid, side)])
     res_path = os.path.join(out, "ceiling.json")
     res = json.load(open(res_path)) if os.path.exists(res_path) else {}
 
@@ -108,31 +100,31 @@ def main():
     print("labelled 8-neighbours in the pixel's class: "
           + ", ".join(f"class {k} {100 * a:.0f} %" for k, a in per.items())
           + f"; all {100 * total:.0f} %\n")
-    v = valid.ravel()
+    def split(seed, fraction, per_class=50):
+        """fraction 0: per_class pixels of each class."""
+        tag = f"_f{fraction}" if fraction else f"_n{per_class}" if per_class != 50 else ""
+        args = (["--train-fraction", str(fraction)] if fraction else
+                ["--train-per-class", str(per_class)])
+        return tool_split(tool, image, labels, os.path.join(out, f"split_s{seed}{tag}.tif"),
+                          valid, ["--seed", str(seed), *args])
+
     print("| seed | " + " | ".join(feats) + " |")
     rows = []
     for seed in seeds:
-        tr, te = (np.where(v, a, 0) for a in split(tool, image, labels, out, seed, 0))
+        tr, te = split(seed, 0)
         rows.append([run(f"spatial {f} s{seed}", f, tr, te, seed) for f in feats])
         print(f"| {seed} | " + " | ".join(f"{o:.2f}" for o in rows[-1]) + " |", flush=True)
-    r = np.array(rows)
-    print("| mean | " + " | ".join(f"{m:.2f} ± {s:.2f}" for m, s in
-                                  zip(r.mean(0), r.std(0, ddof=1 if len(r) > 1 else 0))) + " |")
+    print("| mean | " + mean_sd(rows) + " |")
     print("\n| training pixels | spectrum | + 5x5 mean |")
     for frac, per in ((0, 25), (0, 80), (0.1, 0), (0.25, 0), (0.5, 0), (0.8, 0)):
         o = []
         for seed in lseeds:
-            tr, te = (np.where(v, a, 0)
-                      for a in split(tool, image, labels, out, seed, frac, per))
+            tr, te = split(seed, frac, per)
             tag = f"f{frac}" if frac else f"n{per}"
             o.append([run(f"labels {f} {tag} s{seed}", f, tr, te, seed)
                       for f in ("spectrum", "+5x5 mean")])
-        o = np.array(o)
         what = f"{int(frac * 100)} %" if frac else f"{per} a class"
-        print(f"| {what} ({int((tr > 0).sum())}) | "
-              + " | ".join(f"{m:.2f} ± {s:.2f}" for m, s in
-                           zip(o.mean(0), o.std(0, ddof=1 if len(o) > 1 else 0))) + " |",
-              flush=True)
+        print(f"| {what} ({int((tr > 0).sum())}) | {mean_sd(o)} |", flush=True)
     return 0
 
 
