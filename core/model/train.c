@@ -1,10 +1,10 @@
 /*
- * train.c - encoding is training (paper Sec. 3.2, Eq. 1 and 4): Adam over one band per
- * step, bands shuffled each epoch with a seeded generator, loss w_l1 * L1 + w_cam * CAM
- * on the true extent (valid pixels only), warm-up + cosine learning rate, progress and
- * per-epoch loss/PSNR through the caller's callbacks. With per-tensor bit widths it runs
- * quantization-aware: forward and backward through fake-quantized weights, updates to the
- * float weights (straight-through estimator).
+ * train.c - encoding is training (paper Sec. 3.2, Eq. 1 and 4): Adam over two bands per
+ * step (one with the paper's settings), bands shuffled each epoch with a seeded generator,
+ * loss w_l1 * L1 + w_cam * CAM on the true extent (valid pixels only), warm-up + cosine
+ * learning rate, progress and per-epoch loss/PSNR through the caller's callbacks. With
+ * per-tensor bit widths it runs quantization-aware: forward and backward through
+ * fake-quantized weights, updates to the float weights (straight-through estimator).
  */
 #include <math.h>
 
@@ -12,39 +12,76 @@
 #include "model.h"
 #include "train.h"
 
+/* One band's forward and backward: its activations, threads and gradient. */
+typedef struct lane {
+    hn_acts A;
+    hn_pool *pool; /* its threads, or NULL for one */
+    float *grads;
+    uint32_t band;
+    hn_band_loss L;
+} lane;
+
 typedef struct trainer {
     hiner_model *m;
-    hn_pool *pool;
     const hn_data *d;
-    hn_acts A;
-    float *grads, *adam_m, *adam_v;
+    const hn_train_cfg *cfg;
+    lane ln[HN_BAND_BATCH];
+    int batch;          /* bands per optimizer step: 1 or HN_BAND_BATCH */
+    hn_pool *lanes;     /* the lanes side by side (two threads or more), or NULL: one after
+                           the other on lane 0's activations */
+    const float *w;     /* the weights of the current step */
+    float *adam_m, *adam_v;
     float *wq;       /* fake-quantized weights (QAT), or NULL */
     hn_adam adam;
     uint32_t *order; /* band order of the current epoch */
-    float w_l1, w_cam, w_l2;
 } trainer;
 
 static void trainer_free(trainer *t)
 {
-    hn_acts_free(&t->A);
-    hn_pool_free(t->pool);
-    hn_free(t->grads);
+    for (int i = 0; i < HN_BAND_BATCH; i++) {
+        hn_acts_free(&t->ln[i].A);
+        hn_pool_free(t->ln[i].pool);
+        hn_free(t->ln[i].grads);
+    }
+    hn_pool_free(t->lanes);
     hn_free(t->adam_m);
     hn_free(t->adam_v);
     hn_free(t->wq);
     hn_free(t->order);
 }
 
-/* The parts every pass over the bands needs: activations for training, gradients. */
-static hiner_status trainer_init(trainer *t, hiner_model *m, const hn_data *d, int threads)
+static hiner_status lane_init(lane *l, const hiner_plan *pl, int threads, size_t n_params,
+                              int acts)
+{
+    if (threads > 1 && !(l->pool = hn_pool_create(threads))) return HINER_E_NOMEM;
+    if (acts) HN_FORWARD(hn_acts_init(&l->A, pl, 1, l->pool));
+    l->grads = hn_calloc(n_params, sizeof(float));
+    return l->grads ? HINER_OK : HINER_E_NOMEM;
+}
+
+/* The parts every pass over the bands needs: activations for training, gradients. With a
+ * batch of two and two threads or more, each band of a pair gets half the threads and its
+ * own activations; a lane that runs on one thread computes what it would alone, so one
+ * thread and two give the same weights. */
+static hiner_status trainer_init(trainer *t, hiner_model *m, const hn_data *d, int threads,
+                                 int batch)
 {
     memset(t, 0, sizeof *t);
     t->m = m;
     t->d = d;
-    if (threads > 1 && !(t->pool = hn_pool_create(threads))) return HINER_E_NOMEM;
-    HN_FORWARD(hn_acts_init(&t->A, &m->plan, 1, t->pool));
-    t->grads = hn_calloc(m->net.n_params, sizeof(float));
-    return t->grads ? HINER_OK : HINER_E_NOMEM;
+    t->batch = batch == HN_BAND_BATCH ? HN_BAND_BATCH : 1;
+    const size_t n = m->net.n_params;
+    if (t->batch > 1 && threads >= HN_BAND_BATCH) {
+        if (!(t->lanes = hn_pool_create(HN_BAND_BATCH))) return HINER_E_NOMEM;
+        for (int i = 0; i < HN_BAND_BATCH; i++) {
+            const int share = (threads + i) / HN_BAND_BATCH; /* the first lane gets the fewer */
+            HN_FORWARD(lane_init(&t->ln[i], &m->plan, share, n, 1));
+        }
+        return HINER_OK;
+    }
+    HN_FORWARD(lane_init(&t->ln[0], &m->plan, threads, n, 1));
+    for (int i = 1; i < t->batch; i++) HN_FORWARD(lane_init(&t->ln[i], &m->plan, 1, n, 0));
+    return HINER_OK;
 }
 
 /* The weights the forward pass sees: the float master, or its fake-quantized copy. */
@@ -66,12 +103,12 @@ static const float *forward_weights(trainer *t, const hn_train_cfg *cfg)
     return t->wq;
 }
 
-/* Band b through the network with weights w: its loss in L, A->dout cleared. */
-static void band_forward(trainer *t, const float *w, uint32_t b, hn_band_loss *L)
+/* Band b through the network with weights w on activations A: its loss in L, A->dout
+ * cleared. */
+static void band_forward(trainer *t, hn_acts *A, const float *w, uint32_t b, hn_band_loss *L)
 {
     hiner_model *m = t->m;
     const hiner_plan *pl = &m->plan;
-    hn_acts *A = &t->A;
     const size_t off = (size_t)pl->pad_top * pl->pad_width + pl->pad_left;
     hn_encoder_forward(&m->net, w, A, m->lam[b], A->emb);
     hn_decoder_forward(&m->net, w, A, A->emb);
@@ -80,30 +117,54 @@ static void band_forward(trainer *t, const float *w, uint32_t b, hn_band_loss *L
     memset(A->dout, 0, (size_t)pl->pad_height * pl->pad_width * sizeof(float));
 }
 
-/* t->grads = the gradient of the A->dout set after band_forward. */
-static void band_backward(trainer *t, const float *w)
+/* grads = the gradient of the A->dout set after band_forward. */
+static void band_backward(trainer *t, hn_acts *A, const float *w, float *grads)
 {
     hn_net *net = &t->m->net;
-    memset(t->grads, 0, net->n_params * sizeof(float));
-    hn_decoder_backward(net, w, t->grads, &t->A);
-    hn_encoder_backward(net, w, t->grads, &t->A);
+    memset(grads, 0, net->n_params * sizeof(float));
+    hn_decoder_backward(net, w, grads, A);
+    hn_encoder_backward(net, w, grads, A);
 }
 
-/* One optimizer step on band b: forward, loss, backward, Adam. */
-static void train_step(trainer *t, const hn_train_cfg *cfg, uint32_t b, float lr, hn_band_loss *L)
+/* Band b's loss in L and its gradient in grads, on activations A. */
+static void band_gradient(trainer *t, hn_acts *A, uint32_t b, hn_band_loss *L, float *grads)
 {
-    hiner_model *m = t->m;
-    const hiner_plan *pl = &m->plan;
-    hn_acts *A = &t->A;
+    const hiner_plan *pl = &t->m->plan;
     const size_t off = (size_t)pl->pad_top * pl->pad_width + pl->pad_left;
-    const float *w = forward_weights(t, cfg);
-
-    band_forward(t, w, b, L);
+    const hn_train_cfg *cfg = t->cfg;
+    band_forward(t, A, t->w, b, L);
     loss_backward(A->dout + off, pl->pad_width, L, A->out + off,
-                  t->d->target + (size_t)b * pl->width * pl->height, hn_model_valid(m, b),
-                  pl->height, pl->width, t->w_l1, t->w_cam, t->w_l2);
-    band_backward(t, w);
-    adam_update(&t->adam, m->net.params, t->grads, t->adam_m, t->adam_v, m->net.n_params, lr);
+                  t->d->target + (size_t)b * pl->width * pl->height, hn_model_valid(t->m, b),
+                  pl->height, pl->width, cfg->w_l1, cfg->w_cam, cfg->w_l2);
+    band_backward(t, A, t->w, grads);
+}
+
+static void lane_task(void *ctx, size_t i, int thread)
+{
+    (void)thread;
+    trainer *t = ctx;
+    lane *l = &t->ln[i];
+    band_gradient(t, &l->A, l->band, &l->L, l->grads);
+}
+
+/* One optimizer step on the n bands of `bands` (n <= batch): the mean of their gradients,
+ * summed in band order whichever way they ran; their losses in t->ln[i].L. */
+static void train_step(trainer *t, const uint32_t *bands, int n, float lr)
+{
+    hn_net *net = &t->m->net;
+    t->w = forward_weights(t, t->cfg);
+    for (int i = 0; i < n; i++) t->ln[i].band = bands[i];
+    if (t->lanes && n == HN_BAND_BATCH)
+        hn_pool_run(t->lanes, (size_t)n, lane_task, t);
+    else
+        for (int i = 0; i < n; i++)
+            band_gradient(t, &t->ln[0].A, bands[i], &t->ln[i].L, t->ln[i].grads);
+    float *g = t->ln[0].grads;
+    if (n == 2) {
+        const float *g1 = t->ln[1].grads;
+        for (size_t i = 0; i < net->n_params; i++) g[i] = 0.5f * (g[i] + g1[i]);
+    }
+    adam_update(&t->adam, net->params, g, t->adam_m, t->adam_v, net->n_params, lr);
 }
 
 hiner_status hn_train(hiner_model *m, const hn_data *d, const hn_train_cfg *cfg,
@@ -115,7 +176,8 @@ hiner_status hn_train(hiner_model *m, const hn_data *d, const hn_train_cfg *cfg,
     const uint32_t C = pl->bands;
     trainer t;
     const hn_fpstate fp = hn_fp_enter();
-    HN_GOTO_FWD(trainer_init(&t, m, d, cfg->threads));
+    HN_GOTO_FWD(trainer_init(&t, m, d, cfg->threads, cfg->batch));
+    t.cfg = cfg;
     t.adam_m = hn_calloc(m->net.n_params, sizeof(float));
     t.adam_v = hn_calloc(m->net.n_params, sizeof(float));
     t.order = hn_malloc(C, sizeof(uint32_t));
@@ -125,13 +187,11 @@ hiner_status hn_train(hiner_model *m, const hn_data *d, const hn_train_cfg *cfg,
         HN_GOTO_IF(!t.wq, HINER_E_NOMEM);
     }
     adam_init(&t.adam);
-    t.w_l1 = cfg->w_l1;
-    t.w_cam = cfg->w_cam;
-    t.w_l2 = cfg->w_l2;
     hn_rng rng;
     hn_rng_seed(&rng, cfg->seed ^ 0x5eedba5eULL);
 
     const uint64_t total = (uint64_t)cfg->epochs * C;
+    const float lr = cfg->lr * sqrtf((float)t.batch); /* Adam's square-root rule for batches */
     const char *what = cfg->what ? cfg->what : "training";
     uint64_t step = 0;
     double t0 = hn_seconds(), ep_loss = 0, ep_psnr = 0;
@@ -146,18 +206,20 @@ hiner_status hn_train(hiner_model *m, const hn_data *d, const hn_train_cfg *cfg,
         }
         double sum_loss = 0, sum_psnr = 0;
         uint32_t counted = 0;
-        for (uint32_t i = 0; i < C; i++, step++) {
-            hn_band_loss L;
-            float lr = lr_schedule(step, total, cfg->lr, cfg->warmup);
-            train_step(&t, cfg, t.order[i], lr, &L);
-            if (L.n) {
-                sum_loss += cfg->w_l1 * L.l1 + cfg->w_cam * L.cam + cfg->w_l2 * L.mse;
-                sum_psnr += -10.0 * log10(L.mse > 1e-12 ? L.mse : 1e-12);
+        for (uint32_t i = 0; i < C; i += (uint32_t)t.batch) {
+            const int n = C - i < (uint32_t)t.batch ? (int)(C - i) : t.batch;
+            train_step(&t, t.order + i, n, lr_schedule(step, total, lr, cfg->warmup));
+            for (int k = 0; k < n; k++) {
+                const hn_band_loss *L = &t.ln[k].L;
+                if (!L->n) continue;
+                sum_loss += cfg->w_l1 * L->l1 + cfg->w_cam * L->cam + cfg->w_l2 * L->mse;
+                sum_psnr += -10.0 * log10(L->mse > 1e-12 ? L->mse : 1e-12);
                 counted++;
             }
+            step += (uint64_t)n;
             if (cfg->progress) {
                 double f = cfg->progress_lo + (cfg->progress_hi - cfg->progress_lo) *
-                                                  (double)(step + 1) / (double)total;
+                                                  (double)step / (double)total;
                 snprintf(msg, sizeof msg, "%s, epoch %d/%d", what, e + 1, cfg->epochs);
                 if (!cfg->progress(f, msg, cfg->progress_user)) {
                     hn_logf(lg, 1, "%s cancelled at epoch %d", what, e + 1);
@@ -170,7 +232,7 @@ hiner_status hn_train(hiner_model *m, const hn_data *d, const hn_train_cfg *cfg,
         int level = (e + 1 == cfg->epochs || (e + 1) % 10 == 0) ? 2 : 3;
         hn_logf(lg, level, "%s epoch %d/%d loss %.5f psnr %.2f dB lr %.2e %.1f s", what, e + 1,
                 cfg->epochs, ep_loss, ep_psnr,
-                (double)lr_schedule(step, total, cfg->lr, cfg->warmup), hn_seconds() - t0);
+                (double)lr_schedule(step, total, lr, cfg->warmup), hn_seconds() - t0);
     }
     if (rep) {
         rep->epochs_done = cfg->epochs;
@@ -196,6 +258,7 @@ void hn_cfg_from_params(hn_train_cfg *cfg, const hiner_params *p)
     cfg->w_l2 = p->w_l2;
     cfg->seed = p->seed;
     cfg->threads = p->threads;
+    cfg->batch = p->model_bytes > 0 ? 1 : HN_BAND_BATCH; /* the paper: one band a step */
     cfg->progress = p->progress;
     cfg->progress_user = p->progress_user;
     cfg->progress_lo = 0.0;
@@ -249,8 +312,8 @@ hiner_status hn_sensitivity(hiner_model *m, const hn_data *d, int threads, int p
     hiner_status st = HINER_OK;
     trainer t;
     const hn_fpstate fp = hn_fp_enter();
-    HN_GOTO_FWD(trainer_init(&t, m, d, threads));
-    hn_acts *A = &t.A;
+    HN_GOTO_FWD(trainer_init(&t, m, d, threads, 1));
+    hn_acts *A = &t.ln[0].A;
     hn_rng rng;
     hn_rng_seed(&rng, seed ^ 0xf15e7ULL);
     memset(F, 0, m->net.n_params * sizeof(float));
@@ -258,7 +321,7 @@ hiner_status hn_sensitivity(hiner_model *m, const hn_data *d, int threads, int p
     for (uint32_t b = 0; b < pl->bands; b++) {
         const uint8_t *vb = hn_model_valid(m, b);
         hn_band_loss L;
-        band_forward(&t, m->net.params, b, &L);
+        band_forward(&t, A, m->net.params, b, &L);
         if (!L.n) continue;
         /* random signs v per pixel: E[(J^T v)_i^2] = sum over pixels of (dy/dw_i)^2 */
         const double s2 = 1.0 / ((double)L.n * (L.mse > 1e-12 ? L.mse : 1e-12) * probes);
@@ -269,8 +332,9 @@ hiner_status hn_sensitivity(hiner_model *m, const hn_data *d, int threads, int p
                     if (!vb || vb[(size_t)y * pl->width + x])
                         A->dout[off + (size_t)y * pl->pad_width + x] =
                             (hn_rng_next(&rng) >> 63) ? s : -s;
-            band_backward(&t, m->net.params);
-            for (size_t i = 0; i < m->net.n_params; i++) F[i] += t.grads[i] * t.grads[i];
+            band_backward(&t, A, m->net.params, t.ln[0].grads);
+            const float *g = t.ln[0].grads;
+            for (size_t i = 0; i < m->net.n_params; i++) F[i] += g[i] * g[i];
             if (F_embed)
                 for (size_t j = 0; j < E; j++) F_embed[b * E + j] += A->demb[j] * A->demb[j];
         }

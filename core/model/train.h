@@ -7,8 +7,13 @@
 
 #include "cube.h"
 
+/* Bands per optimizer step (the mean of their gradients), save for the paper's settings
+ * (one); with two threads or more each band of a pair runs on its own thread. */
+#define HN_BAND_BATCH 2
+
 typedef struct hn_train_cfg {
     int epochs;
+    int batch; /* bands per step: 1 or HN_BAND_BATCH */
     float lr, warmup, w_l1, w_cam, w_l2;
     uint64_t seed;
     int threads;

@@ -224,6 +224,38 @@ static void test_determinism(const hiner_cube *cube, hiner_model *m, const float
     hiner_model_free(m3);
 }
 
+/* Sized by bytes, training takes two bands a step: one thread, or two with a band each,
+ * give bit-identical models; three (a lane of one thread, a lane of two) train as well.
+ * An odd band count ends each epoch on a step of one band. */
+static void test_band_pairs(const hiner_cube *cube)
+{
+    hiner_params p = tiny_params();
+    p.model_bytes = 0;
+    p.size_bytes = 14000;
+    p.epochs = 60;
+    hiner_cube odd = *cube;
+    odd.bands = C - 1;
+    const hiner_cube *cubes[2] = {cube, &odd};
+    for (int k = 0; k < 2; k++) {
+        hiner_model *m[3] = {NULL, NULL, NULL};
+        float b[3][W * H];
+        int ok = 1;
+        for (int i = 0; i < 3 && ok; i++) {
+            p.threads = i + 1;
+            CHECK(hiner_train(cubes[k], &p, &m[i], NULL) == HINER_OK);
+            ok = m[i] && hiner_model_decode_band(m[i], 5, b[i]) == HINER_OK;
+        }
+        CHECK(ok);
+        if (ok) CHECK_MSG(memcmp(b[0], b[1], sizeof b[0]) == 0, "1 and 2 threads trained apart");
+        const double p1 = ok ? psnr_of(m[0], cubes[k]) : 0, p3 = ok ? psnr_of(m[2], cubes[k]) : 0;
+        printf("band pairs, %d bands: %.2f dB on 1 and 2 threads, %.2f on 3\n", cubes[k]->bands,
+               p1, p3);
+        CHECK_MSG(p1 > 30.0 && fabs(p3 - p1) < 1.0, "band pairs: %.2f dB on 1 thread, %.2f on 3",
+                  p1, p3);
+        for (int i = 0; i < 3; i++) hiner_model_free(m[i]);
+    }
+}
+
 /* cancel: HINER_E_ABORTED, no model */
 static void test_cancel(const hiner_cube *cube)
 {
@@ -306,6 +338,7 @@ int main(void)
     test_decoded_units(m, band);
     test_wavelengths(m, band);
     test_determinism(&cube, m, band);
+    test_band_pairs(&cube);
     test_cancel(&cube);
     hiner_cube holey = with_nodata(cube);
     test_nodata(&holey);
