@@ -129,15 +129,16 @@ typedef struct hiner_params {
                             counted from its multiply-adds, not timed), within [20, 3000];
                             the paper uses 300 */
     float lr;            /* peak Adam learning rate of one band a step, default 3e-3 (the
-                            paper: 1e-3, for 300 epochs and more); training takes two
-                            bands a step (one with model_bytes) at lr x sqrt(2) */
+                            paper: 1e-3, for 300 epochs and more); a network of one
+                            tile trains two bands a step (one with model_bytes) at
+                            lr x sqrt(2) */
     float warmup;        /* fraction of steps warming up from 0.1 lr, default 0.1 */
     float w_l1;          /* weight of L1, default 0.5 */
     float w_cam;         /* weight of CAM (degrees), default 0.005 */
     uint64_t seed;       /* initialisation and band shuffling, default 1 */
-    int threads;         /* worker threads, default 1; 0 = number of CPUs. Training takes
-                            two bands a step, side by side from 2 threads: 1 and 2 give
-                            the same model */
+    int threads;         /* worker threads, default 1; 0 = number of CPUs. A network of
+                            one tile trains two bands a step, side by side from 2
+                            threads: 1 and 2 give the same model */
     int quant_bits;      /* sizes the model, default 8: for quant_bits - 2 bits per weight
                             once entropy coded (model_bytes: quant_bits each); the rate
                             fit then picks each tensor's width. With automatic epochs, up

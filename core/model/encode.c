@@ -155,6 +155,8 @@ static hiner_status stage_train(hn_encoder *e)
     e->plan.epochs = e->epochs;
     e->qat = p->qat_epochs >= 0 ? p->qat_epochs : HN_AUTO_QAT(e->epochs);
     hn_cfg_from_params(&e->cfg, p);
+    if (e->tile_mode) e->cfg.batch = 1; /* on one thread beside other tiles, a pair of bands
+                                           would only halve a tile's steps */
     e->cfg.epochs = e->epochs;
     e->cfg.threads = e->threads;
     e->cfg.progress = e->progress;

@@ -8,7 +8,7 @@
 #include "cube.h"
 
 /* Bands per optimizer step (the mean of their gradients), save for the paper's settings
- * (one); with two threads or more each band of a pair runs on its own thread. */
+ * and tiles (one); with two threads or more each band of a pair runs on its own thread. */
 #define HN_BAND_BATCH 2
 
 typedef struct hn_train_cfg {
