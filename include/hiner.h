@@ -138,7 +138,8 @@ typedef struct hiner_params {
     uint64_t seed;       /* initialisation and band shuffling, default 1 */
     int threads;         /* worker threads, default 1; 0 = number of CPUs. A network of
                             one tile trains two bands a step, side by side from 2
-                            threads: 1 and 2 give the same model */
+                            threads for bands of up to 256 x 256 (padded): 1 and 2 then
+                            give the same model */
     int quant_bits;      /* sizes the model, default 8: for quant_bits - 2 bits per weight
                             once entropy coded (model_bytes: quant_bits each); the rate
                             fit then picks each tensor's width. With automatic epochs, up

@@ -60,9 +60,10 @@ static hiner_status lane_init(lane *l, const hiner_plan *pl, int threads, size_t
 }
 
 /* The parts every pass over the bands needs: activations for training, gradients. With a
- * batch of two and two threads or more, each band of a pair gets half the threads and its
- * own activations; a lane that runs on one thread computes what it would alone, so one
- * thread and two give the same weights. */
+ * batch of two, two threads or more and bands of up to HN_LANE_PIXELS, each band of a pair
+ * gets half the threads and its own activations; a lane that runs on one thread computes
+ * what it would alone, so one thread and two give the same weights. Larger bands' layers
+ * split well across threads, and a second set of activations would cost more memory. */
 static hiner_status trainer_init(trainer *t, hiner_model *m, const hn_data *d, int threads,
                                  int batch)
 {
@@ -71,7 +72,8 @@ static hiner_status trainer_init(trainer *t, hiner_model *m, const hn_data *d, i
     t->d = d;
     t->batch = batch == HN_BAND_BATCH ? HN_BAND_BATCH : 1;
     const size_t n = m->net.n_params;
-    if (t->batch > 1 && threads >= HN_BAND_BATCH) {
+    const uint64_t pixels = (uint64_t)m->plan.pad_width * m->plan.pad_height;
+    if (t->batch > 1 && threads >= HN_BAND_BATCH && pixels <= HN_LANE_PIXELS) {
         if (!(t->lanes = hn_pool_create(HN_BAND_BATCH))) return HINER_E_NOMEM;
         for (int i = 0; i < HN_BAND_BATCH; i++) {
             const int share = (threads + i) / HN_BAND_BATCH; /* the first lane gets the fewer */

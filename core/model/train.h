@@ -10,6 +10,8 @@
 /* Bands per optimizer step (the mean of their gradients), save for the paper's settings
  * and tiles (one); with two threads or more each band of a pair runs on its own thread. */
 #define HN_BAND_BATCH 2
+/* The largest band (padded pixels) whose pair runs side by side. */
+#define HN_LANE_PIXELS (256 * 256)
 
 typedef struct hn_train_cfg {
     int epochs;
