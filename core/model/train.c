@@ -162,9 +162,9 @@ static void train_step(trainer *t, const uint32_t *bands, int n, float lr)
         for (int i = 0; i < n; i++)
             band_gradient(t, &t->ln[0].A, bands[i], &t->ln[i].L, t->ln[i].grads);
     float *g = t->ln[0].grads;
-    if (n == 2) {
-        const float *g1 = t->ln[1].grads;
-        for (size_t i = 0; i < net->n_params; i++) g[i] = 0.5f * (g[i] + g1[i]);
+    for (int k = 1; k < n; k++) {
+        const float *gk = t->ln[k].grads, scale = k + 1 == n ? 1.0f / (float)n : 1.0f;
+        for (size_t i = 0; i < net->n_params; i++) g[i] = (g[i] + gk[i]) * scale;
     }
     adam_update(&t->adam, net->params, g, t->adam_m, t->adam_v, net->n_params, lr);
 }
